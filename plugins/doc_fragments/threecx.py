@@ -1,0 +1,70 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) voip.threecx_twilio contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Connection options of every module that talks to a 3CX v20 PBX (XAPI).
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Base URL of the 3CX v20 PBX web server, for example V(https://pbx.example.com:5001).
+      - The XAPI is reached at C(<url>/xapi/v1) and tokens at C(<url>/connect/token).
+      - If not set, the value of the E(THREECX_URL) environment variable is used.
+    type: str
+    required: true
+  client_id:
+    description:
+      - Client ID of the API integration (Admin Console > Integrations > API), which must have
+        I(3CX Configuration API Access) and a system-wide role (System Owner or System Admin).
+      - 3CX keeps only one active token per client ID. This collection shares one cached token
+        between parallel runs on the same controller; runs on several controllers with the
+        same client ID revoke each other's tokens and recover by fetching a new one once.
+      - If not set, the value of the E(THREECX_CLIENT_ID) environment variable is used.
+    type: str
+    required: true
+  client_secret:
+    description:
+      - The API key shown once when the integration was created.
+      - It is never logged, returned, shown in a diff or written to the token cache. The bearer
+        token is cached in a file readable only by its owner under
+        C($XDG_CACHE_HOME/voip.threecx_twilio/xapi-tokens/) (default C(~/.cache/...)), keyed by
+        O(url) and O(client_id), with a salted verifier so that it is only reused with the same secret.
+      - If not set, the value of the E(THREECX_CLIENT_SECRET) environment variable is used.
+    type: str
+    required: true
+  validate_certs:
+    description:
+      - Whether to check the PBX's TLS certificate. Keep it on; give O(ca_path) for a private CA.
+      - If not set, the value of the E(THREECX_VALIDATE_CERTS) environment variable is used.
+    type: bool
+    default: true
+  ca_path:
+    description:
+      - A PEM file of CA certificates to trust for the PBX instead of the system store.
+      - If not set, the value of the E(THREECX_CA_PATH) environment variable is used.
+    type: path
+  timeout:
+    description:
+      - Seconds to wait for each HTTP reply.
+    type: int
+    default: 30
+  max_retries:
+    description:
+      - How many times a request is sent again after HTTP 429 (honouring C(Retry-After)) or, for
+        requests that are safe to repeat, after HTTP 5xx or a dropped connection. Between 0 and 10.
+      - A create is never sent twice; when its reply is lost, the next run finds the object by its
+        natural key instead of creating a duplicate.
+    type: int
+    default: 3
+notes:
+  - The XAPI needs a 3CX Enterprise (8SC+) licence.
+  - Runs on the host that executes the module (normally the controller, C(connection: local) or
+    C(delegate_to: localhost)) and needs the Python library C(requests) there.
+requirements:
+  - requests >= 2.31
+"""

@@ -1,0 +1,219 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) voip.threecx_twilio contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""The resource engine every module of this collection runs on.
+
+PRIVATE to this collection: may change without notice.
+
+A module describes its options as :class:`Field` s (option name <-> API field path) and
+hands the engine the current object and the vendor calls.  The engine then does the same
+thing for every module:
+
+* compares only the options the user set (``None`` means "don't care");
+* sends only the fields that differ;
+* in check mode sends no write at all and returns the object it predicts, with a
+  ``changed`` that equals what the real run will report;
+* in diff mode returns before/after of the changed options only, secrets masked;
+* returns one result shape: ``changed``, ``msg``, ``<result_key>`` (the object after the
+  run, in option names) and ``diff`` when asked for.
+
+It is shaped after netbox.netbox's changed-keys diff and theforeman.foreman's
+"only differing fields" updates.
+"""
+
+from __future__ import annotations
+
+import copy
+
+SECRET_MASK = "********"
+
+# How option values are compared.  The API and the user often spell "nothing" and
+# "unordered" differently; these kinds say which differences are not real.
+KIND_RAW = "raw"
+KIND_STR = "str"  # None and "" are the same string
+KIND_SET = "set"  # a list whose order does not matter
+KIND_SUBSET = "subset"  # a dict: only the keys the user gave are compared
+
+
+class Field:
+    """One module option and the API field it maps to.
+
+    ``api`` is a dotted path into the API object (``"Gateway.Host"``).  ``write_only``
+    fields (passwords) can never be read back: they are sent on create, and on update
+    only when the module's ``update_password`` is ``always``; they never appear in
+    results and appear in diffs only as a mask.
+    """
+
+    def __init__(self, option, api, kind=KIND_RAW, write_only=False, read_only=False):
+        self.option = option
+        self.api = api
+        self.path = tuple(api.split("."))
+        self.kind = kind
+        self.write_only = write_only
+        self.read_only = read_only
+
+    def read(self, obj):
+        value = obj
+        for key in self.path:
+            if not isinstance(value, dict) or key not in value:
+                return None
+            value = value[key]
+        return copy.deepcopy(value)
+
+    def normalise(self, value):
+        if self.kind == KIND_STR and value is None:
+            return ""
+        if self.kind == KIND_SET and isinstance(value, list):
+            return sorted(value, key=repr)
+        return value
+
+    def differs(self, current, desired):
+        if self.kind == KIND_SUBSET and isinstance(desired, dict):
+            current = current if isinstance(current, dict) else {}
+            return any(self.normalise(current.get(k)) != self.normalise(v) for k, v in desired.items())
+        return self.normalise(current) != self.normalise(desired)
+
+
+class FieldMap:
+    """The options of one resource and how they map onto its API object."""
+
+    def __init__(self, *fields):
+        self.fields = list(fields)
+        self.by_option = dict((f.option, f) for f in self.fields)
+
+    def desired(self, params):
+        """Options the user set (``None`` = not set = don't care)."""
+        return dict(
+            (f.option, params[f.option])
+            for f in self.fields
+            if not f.read_only and params.get(f.option) is not None
+        )
+
+    def from_api(self, obj):
+        """The API object in option names; write-only fields are never read back."""
+        if obj is None:
+            return {}
+        return dict((f.option, f.read(obj)) for f in self.fields if not f.write_only)
+
+    def to_api(self, options, base=None):
+        """Build (or overlay onto a copy of ``base``) the API object for ``options``."""
+        result = copy.deepcopy(base) if base is not None else {}
+        for option, value in options.items():
+            field = self.by_option[option]
+            node = result
+            for key in field.path[:-1]:
+                if not isinstance(node.get(key), dict):
+                    node[key] = {}
+                node = node[key]
+            if field.kind == KIND_SUBSET and isinstance(value, dict) and isinstance(node.get(field.path[-1]), dict):
+                merged = dict(node[field.path[-1]])
+                merged.update(value)
+                value = merged
+            node[field.path[-1]] = copy.deepcopy(value)
+        return result
+
+    def mask(self, options):
+        return dict((k, SECRET_MASK if self.by_option[k].write_only else v) for k, v in options.items())
+
+
+def deep_merge(base, overlay):
+    """``base`` with ``overlay`` laid over it; nested dicts merge, everything else replaces."""
+    result = copy.deepcopy(base) if base is not None else {}
+    for key, value in (overlay or {}).items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
+
+
+class Engine:
+    """Desired state vs current state for one object, with check mode and diff."""
+
+    def __init__(self, module, fields, result_key, kind, update_secrets="on_create"):
+        self.module = module
+        self.fields = fields
+        self.result_key = result_key
+        self.kind = kind
+        self.update_secrets = update_secrets
+
+    @property
+    def check_mode(self):
+        return self.module.check_mode
+
+    def changes(self, current, desired, creating=False):
+        """The desired options whose value differs from ``current`` (an API object)."""
+        changed = {}
+        for option, value in desired.items():
+            field = self.fields.by_option[option]
+            if field.write_only:
+                if creating or self.update_secrets == "always":
+                    changed[option] = value
+                continue
+            if creating or field.differs(field.read(current), value):
+                changed[option] = value
+        return changed
+
+    def _result(self, changed, msg, after_api, before=None, after=None):
+        result = {"changed": changed, "msg": msg, self.result_key: self.fields.from_api(after_api)}
+        if self.module._diff:
+            result["diff"] = {"before": before or {}, "after": after or {}}
+        return result
+
+    def _label(self, name):
+        return "%s %s" % (self.kind, name) if name else self.kind
+
+    def present(self, current, create=None, update=None, name=None, predict=None):
+        """Make the object match the user's options; ``current`` is None when it does not exist.
+
+        ``create(payload)`` and ``update(current, payload)`` perform the writes and may return
+        the object as the API now has it (None: the engine merges the payload itself).
+        ``predict(payload)`` returns the object a create would make, for check mode.
+        """
+        desired = self.fields.desired(self.module.params)
+        label = self._label(name)
+        if current is None:
+            if create is None:
+                raise ValueError("%s does not exist and cannot be created" % label)
+            payload = self.fields.to_api(desired)
+            after = (predict or (lambda p: p))(payload)
+            if not self.check_mode:
+                made = create(payload)
+                if made is not None:
+                    after = made
+            return self._result(
+                True,
+                "%s created" % label,
+                after,
+                before={"state": "absent"},
+                after=dict(self.fields.mask(desired), state="present"),
+            )
+        changes = self.changes(current, desired)
+        if not changes:
+            return self._result(False, "%s already as desired" % label, current)
+        payload = self.fields.to_api(changes, base=None)
+        after = deep_merge(current, payload)
+        if not self.check_mode:
+            returned = update(current, payload)
+            if returned is not None:
+                after = returned
+        before_view = dict((k, self.fields.by_option[k].read(current)) for k in changes)
+        return self._result(
+            True,
+            "%s updated (%s)" % (label, ", ".join(sorted(changes))),
+            after,
+            before=self.fields.mask(dict((k, v) for k, v in before_view.items())),
+            after=self.fields.mask(changes),
+        )
+
+    def absent(self, current, delete, name=None):
+        """Remove the object if it exists."""
+        label = self._label(name)
+        if current is None:
+            return self._result(False, "%s already absent" % label, None)
+        if not self.check_mode:
+            delete(current)
+        before = dict((k, v) for k, v in self.fields.from_api(current).items() if v is not None)
+        return self._result(True, "%s deleted" % label, None, before=dict(before, state="present"), after={"state": "absent"})

@@ -1,0 +1,176 @@
+"""The resource engine: compare only what is set, send only what differs, check and diff."""
+
+import pytest
+
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import (
+    KIND_SET,
+    KIND_STR,
+    KIND_SUBSET,
+    SECRET_MASK,
+    Engine,
+    Field,
+    FieldMap,
+    deep_merge,
+)
+
+FIELDS = FieldMap(
+    Field("name", "Name"),
+    Field("host", "Gateway.Host"),
+    Field("port", "Gateway.Port"),
+    Field("area", "AreaCode", KIND_STR),
+    Field("codecs", "Gateway.Codecs", KIND_SET),
+    Field("forward", "ForwardNoAnswer", KIND_SUBSET),
+    Field("password", "AuthPassword.Value", write_only=True),
+    Field("id", "Id", read_only=True),
+)
+
+CURRENT = {
+    "Id": 7,
+    "Name": "Twilio",
+    "AreaCode": None,
+    "Gateway": {"Host": "a.sip.twilio.com", "Port": 5060, "Codecs": ["PCMU", "PCMA"], "Type": "Provider"},
+    "ForwardNoAnswer": {"To": "External", "External": "+15550001", "Tags": []},
+    "AuthPassword": {"Concealed": True},
+}
+
+
+class FakeModule:
+    def __init__(self, params, check_mode=False, diff=False):
+        self.params = params
+        self.check_mode = check_mode
+        self._diff = diff
+
+
+class Recorder:
+    def __init__(self):
+        self.calls = []
+
+    def create(self, payload):
+        self.calls.append(("create", payload))
+        return dict(payload, Id=9)
+
+    def update(self, current, payload):
+        self.calls.append(("update", payload))
+
+    def delete(self, current):
+        self.calls.append(("delete", current["Id"]))
+
+
+def params(**kw):
+    base = dict((f.option, None) for f in FIELDS.fields)
+    base.update(kw)
+    return base
+
+
+def test_unset_options_are_not_compared():
+    engine = Engine(FakeModule(params(name="Twilio")), FIELDS, "trunk", "trunk")
+    rec = Recorder()
+    result = engine.present(CURRENT, update=rec.update)
+    assert result["changed"] is False and rec.calls == []
+    assert result["trunk"]["host"] == "a.sip.twilio.com"
+    assert "password" not in result["trunk"]
+
+
+def test_only_changed_fields_are_sent_nested():
+    engine = Engine(FakeModule(params(name="Twilio", host="b.sip.twilio.com", port=5060)), FIELDS, "trunk", "trunk")
+    rec = Recorder()
+    result = engine.present(CURRENT, update=rec.update)
+    assert rec.calls == [("update", {"Gateway": {"Host": "b.sip.twilio.com"}})]
+    assert result["changed"] is True
+    assert result["trunk"]["host"] == "b.sip.twilio.com" and result["trunk"]["port"] == 5060
+    assert result["msg"] == "trunk updated (host)"
+
+
+@pytest.mark.parametrize(
+    "kw,changed",
+    [
+        (dict(area=""), False),  # None on the PBX equals "" from the user
+        (dict(area="212"), True),
+        (dict(codecs=["PCMA", "PCMU"]), False),  # order does not matter for a set
+        (dict(codecs=["PCMU"]), True),
+        (dict(forward={"To": "External"}), False),  # only given keys of a subset
+        (dict(forward={"External": "+15550002"}), True),
+    ],
+)
+def test_value_kinds(kw, changed):
+    engine = Engine(FakeModule(params(**kw)), FIELDS, "trunk", "trunk")
+    assert engine.present(CURRENT, update=Recorder().update)["changed"] is changed
+
+
+def test_subset_update_keeps_the_other_keys():
+    engine = Engine(FakeModule(params(forward={"External": "+15550002"})), FIELDS, "trunk", "trunk")
+    rec = Recorder()
+    engine.present(CURRENT, update=rec.update)
+    assert rec.calls == [("update", {"ForwardNoAnswer": {"External": "+15550002"}})]
+
+
+def test_check_mode_predicts_exactly_and_writes_nothing():
+    for check in (True, False):
+        rec = Recorder()
+        engine = Engine(FakeModule(params(host="b.sip.twilio.com"), check_mode=check, diff=True), FIELDS, "trunk", "trunk")
+        result = engine.present(CURRENT, update=rec.update)
+        assert result["changed"] is True
+        assert result["diff"] == {"before": {"host": "a.sip.twilio.com"}, "after": {"host": "b.sip.twilio.com"}}
+        assert result["trunk"]["host"] == "b.sip.twilio.com"
+        assert rec.calls == ([] if check else [("update", {"Gateway": {"Host": "b.sip.twilio.com"}})])
+
+
+def test_create_in_check_mode_and_for_real():
+    for check in (True, False):
+        rec = Recorder()
+        engine = Engine(FakeModule(params(name="New", password="Sup3rSecretPass"), check_mode=check, diff=True), FIELDS, "trunk", "trunk")
+        result = engine.present(None, create=rec.create, name="New")
+        assert result["changed"] is True and result["msg"] == "trunk New created"
+        assert result["diff"] == {"before": {"state": "absent"}, "after": {"name": "New", "password": SECRET_MASK, "state": "present"}}
+        assert "Sup3rSecretPass" not in repr(result)
+        if check:
+            assert rec.calls == []
+        else:
+            assert rec.calls == [("create", {"Name": "New", "AuthPassword": {"Value": "Sup3rSecretPass"}})]
+            assert result["trunk"]["id"] == 9
+
+
+def test_write_only_is_sent_on_update_only_when_asked():
+    rec = Recorder()
+    on_create = Engine(FakeModule(params(password="Sup3rSecretPass")), FIELDS, "trunk", "trunk")
+    assert on_create.present(CURRENT, update=rec.update)["changed"] is False
+    always = Engine(FakeModule(params(password="Sup3rSecretPass"), diff=True), FIELDS, "trunk", "trunk", update_secrets="always")
+    result = always.present(CURRENT, update=rec.update)
+    assert result["changed"] is True
+    assert rec.calls == [("update", {"AuthPassword": {"Value": "Sup3rSecretPass"}})]
+    assert result["diff"] == {"before": {"password": SECRET_MASK}, "after": {"password": SECRET_MASK}}
+    assert "Sup3rSecretPass" not in repr(result)
+
+
+def test_absent():
+    for check in (True, False):
+        rec = Recorder()
+        engine = Engine(FakeModule(params(), check_mode=check, diff=True), FIELDS, "trunk", "trunk")
+        result = engine.absent(CURRENT, rec.delete, name="Twilio")
+        assert result["changed"] is True and result["trunk"] == {}
+        assert result["diff"]["after"] == {"state": "absent"}
+        assert result["diff"]["before"]["name"] == "Twilio"
+        assert rec.calls == ([] if check else [("delete", 7)])
+    again = Engine(FakeModule(params()), FIELDS, "trunk", "trunk").absent(None, Recorder().delete, name="Twilio")
+    assert again == {"changed": False, "msg": "trunk Twilio already absent", "trunk": {}}
+
+
+def test_no_diff_key_unless_diff_mode():
+    result = Engine(FakeModule(params(host="x")), FIELDS, "trunk", "trunk").present(CURRENT, update=Recorder().update)
+    assert "diff" not in result
+
+
+def test_create_needs_a_create_function():
+    with pytest.raises(ValueError, match="cannot be created"):
+        Engine(FakeModule(params()), FIELDS, "e164", "E164 settings").present(None)
+
+
+def test_deep_merge():
+    assert deep_merge({"a": {"b": 1, "c": 2}, "l": [1]}, {"a": {"b": 3}, "l": [2]}) == {"a": {"b": 3, "c": 2}, "l": [2]}
+    assert deep_merge(None, {"a": 1}) == {"a": 1}
+
+
+def test_to_api_overlays_without_touching_the_base():
+    base = {"Gateway": {"Host": "a", "Port": 1}}
+    out = FIELDS.to_api({"host": "b"}, base=base)
+    assert out == {"Gateway": {"Host": "b", "Port": 1}} and base["Gateway"]["Host"] == "a"

@@ -1,0 +1,255 @@
+"""The 3CX XAPI client: token, cache, retries, errors, OData and version handling."""
+
+import json
+import os
+import stat
+
+import pytest
+from requests import exceptions as rexc
+
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx as t
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
+from tests.unit.plugins.fakes import RecordingSleep, Reply, ScriptedAdapter, session_with
+
+URL = "https://pbx.example.test:5001"
+SECRET = "s3cr3t-client-secret-value"
+
+
+def token_reply(token="tok-1", expires_in=3600):
+    return Reply(200, {"token_type": "Bearer", "expires_in": expires_in, "access_token": token, "refresh_token": None})
+
+
+def make_client(adapter, cache_dir=None, clock=None, retries=3):
+    sleep = RecordingSleep()
+    cache = t.TokenCache(str(cache_dir), clock=clock or Clock()) if cache_dir else None
+    client = t.ThreeCXClient(
+        URL, "ansible", SECRET, retry=RetryPolicy(max_retries=retries, sleep=sleep), token_cache=cache, session=session_with(adapter)
+    )
+    return client, sleep
+
+
+class Clock:
+    def __init__(self, now=1_000_000.0):
+        self.now = now
+
+    def __call__(self):
+        return self.now
+
+
+def test_token_is_fetched_with_client_credentials_and_sent_as_bearer():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("GET", "/xapi/v1/E164Settings", Reply(200, {"Enabled": True}))
+    client, _ = make_client(adapter)
+    assert client.get("/E164Settings") == {"Enabled": True}
+    method, url, headers, body = adapter.sent[0]
+    assert (method, url) == ("POST", URL + "/connect/token")
+    assert "grant_type=client_credentials" in body and "client_id=ansible" in body
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert adapter.sent[1][2]["Authorization"] == "Bearer tok-1"
+
+
+def test_cached_token_is_shared_between_runs_and_file_is_private_and_secret_free(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-A")).always("GET", "/E164Settings", Reply(200, {}))
+    first, _ = make_client(adapter, tmp_path)
+    first.get("/E164Settings")
+    second, _ = make_client(adapter, tmp_path)
+    second.get("/E164Settings")
+    assert [s[0] for s in adapter.sent] == ["POST", "GET", "GET"]  # one token for both runs
+    files = [p for p in tmp_path.iterdir() if p.suffix == ".json"]
+    assert len(files) == 1
+    assert stat.S_IMODE(files[0].stat().st_mode) == 0o600
+    content = files[0].read_text()
+    assert SECRET not in content
+    assert json.loads(content)["access_token"] == "tok-A"
+
+
+def test_cache_directory_is_created_private(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("GET", "/E164Settings", Reply(200, {}))
+    client, _ = make_client(adapter, tmp_path / "cache")
+    client.get("/E164Settings")
+    assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
+
+
+def test_cached_token_is_not_reused_with_another_secret(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-A"), token_reply("tok-B")).always("GET", "/E164Settings", Reply(200, {}))
+    client, _ = make_client(adapter, tmp_path)
+    client.get("/E164Settings")
+    other = t.ThreeCXClient(URL, "ansible", "another-secret", token_cache=t.TokenCache(str(tmp_path)), session=session_with(adapter))
+    other.get("/E164Settings")
+    assert adapter.sent[-1][2]["Authorization"] == "Bearer tok-B"
+
+
+@pytest.mark.parametrize("expires_in", [60, 3600])
+def test_expiry_trusts_the_shorter_reading_of_expires_in(tmp_path, expires_in):
+    """expires_in is minutes before 20.0.9 and seconds after: read as seconds, refresh before the end."""
+    clock = Clock()
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-1", expires_in), token_reply("tok-2", expires_in))
+    adapter.always("GET", "/E164Settings", Reply(200, {}))
+    client, _ = make_client(adapter, tmp_path, clock=clock)
+    client.get("/E164Settings")
+    clock.now += expires_in - t.TOKEN_EXPIRY_MARGIN - 1
+    later, _ = make_client(adapter, tmp_path, clock=clock)
+    later.get("/E164Settings")
+    assert adapter.sent[-1][2]["Authorization"] == "Bearer tok-1"
+    clock.now += 2
+    last, _ = make_client(adapter, tmp_path, clock=clock)
+    last.get("/E164Settings")
+    assert adapter.sent[-1][2]["Authorization"] == "Bearer tok-2"
+
+
+def test_refused_token_is_replaced_once(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("old"), token_reply("new"))
+    adapter.on("GET", "/E164Settings", Reply(401, None), Reply(200, {"Enabled": False}))
+    client, _ = make_client(adapter, tmp_path)
+    assert client.get("/E164Settings") == {"Enabled": False}
+    assert [s[2].get("Authorization") for s in adapter.sent if s[0] == "GET"] == ["Bearer old", "Bearer new"]
+    assert json.loads(next(tmp_path.glob("*.json")).read_text())["access_token"] == "new"
+
+
+def test_second_401_fails_with_a_clear_message():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("a"), token_reply("b"))
+    adapter.always("GET", "/E164Settings", Reply(401, {"error": {"code": "", "message": "Unauthorized"}}))
+    client, _ = make_client(adapter)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.get("/E164Settings")
+    assert err.value.status == 401
+    assert "GET /E164Settings failed with HTTP 401: Unauthorized" in str(err.value)
+    assert len([s for s in adapter.sent if s[0] == "POST"]) == 2  # exactly one re-auth
+
+
+def test_bad_credentials_name_the_options_and_never_the_secret():
+    adapter = ScriptedAdapter().on(
+        "POST", "/connect/token", Reply(401, {"error": "unauthorized", "error_description": "The request requires valid user authentication."})
+    )
+    client, _ = make_client(adapter)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.get("/E164Settings")
+    text = str(err.value)
+    assert "client_id and client_secret" in text and "requires valid user authentication" in text
+    assert SECRET not in text and SECRET not in repr(client)
+
+
+def test_429_is_retried_after_the_servers_delay():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("PATCH", "/E164Settings", Reply(429, None, {"Retry-After": "2"}), Reply(204))
+    client, sleep = make_client(adapter)
+    assert client.patch("/E164Settings", {"Enabled": False}) is None
+    assert sleep.delays == [2.0]
+
+
+def test_429_on_a_create_is_retried_because_it_was_never_processed():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/Queues", Reply(429, None, {"Retry-After": "0"}), Reply(201, {"Id": 5}))
+    client, _ = make_client(adapter)
+    assert client.post("/Queues", {"Name": "x"}) == {"Id": 5}
+
+
+def test_5xx_is_retried_for_reads_but_not_for_creates():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "/E164Settings", Reply(503), Reply(502), Reply(200, {"Enabled": True}))
+    adapter.always("POST", "/Queues", Reply(503, {"error": {"code": "", "message": "busy"}}))
+    client, sleep = make_client(adapter)
+    assert client.get("/E164Settings") == {"Enabled": True}
+    assert len(sleep.delays) == 2
+    with pytest.raises(t.ThreeCXError) as err:
+        client.post("/Queues", {})
+    assert err.value.status == 503
+    assert len([s for s in adapter.sent if s[1].endswith("/Queues")]) == 1
+
+
+def test_retries_are_bounded():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).always("GET", "/E164Settings", Reply(500))
+    client, sleep = make_client(adapter, retries=2)
+    with pytest.raises(t.ThreeCXError):
+        client.get("/E164Settings")
+    assert len(sleep.delays) == 2
+    assert len([s for s in adapter.sent if s[0] == "GET"]) == 3
+
+
+def test_dropped_reply_to_a_create_is_reported_as_ambiguous():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/Queues", Reply(raise_exc=rexc.ConnectionError("Connection aborted.")))
+    client, _ = make_client(adapter)
+    with pytest.raises(t.ThreeCXAmbiguousWrite):
+        client.post("/Queues", {"Name": "x"})
+
+
+def test_dropped_connection_on_a_read_is_retried():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "/E164Settings", Reply(raise_exc=rexc.ConnectionError("Connection aborted.")), Reply(200, {}))
+    client, sleep = make_client(adapter)
+    assert client.get("/E164Settings") == {}
+    assert len(sleep.delays) == 1
+
+
+def test_odata_error_body_becomes_one_message():
+    body = {"error": {"code": "400", "message": "Invalid value", "target": None, "details": [{"code": "x", "message": "must be boolean", "target": "Enabled"}]}}
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("PATCH", "/E164Settings", Reply(400, body))
+    client, _ = make_client(adapter)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.patch("/E164Settings", {"Enabled": "yes"})
+    assert str(err.value) == "3CX XAPI PATCH /E164Settings failed with HTTP 400: Invalid value (Enabled: must be boolean)"
+    assert err.value.to_result()["status"] == 400
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [("800", "'800'"), ("O'Brien", "'O''Brien'"), ("''", "''''''"), (True, "true"), (5, "5"), (None, "null")],
+)
+def test_odata_literals(value, expected):
+    assert t.odata_literal(value) == expected
+
+
+def test_odata_query_options():
+    q = t.odata_query(filter=t.odata_eq("Name", "Twilio's trunk"), select=["Id", "Name"], expand="Agents", top=50, skip=0, count=True)
+    assert q == {"$filter": "Name eq 'Twilio''s trunk'", "$select": "Id,Name", "$expand": "Agents", "$top": "50", "$skip": "0", "$count": "true"}
+
+
+def test_list_follows_next_link_and_skip_paging():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "/Queues?%24top=2", Reply(200, {"value": [{"Id": 1}, {"Id": 2}]}))
+    adapter.on("GET", "%24skip=2", Reply(200, {"value": [{"Id": 3}], "@odata.nextLink": URL + "/xapi/v1/Queues?$skiptoken=abc"}))
+    adapter.on("GET", "skiptoken=abc", Reply(200, {"value": [{"Id": 4}]}))
+    client, _ = make_client(adapter)
+    assert [q["Id"] for q in client.list("/Queues", page_size=2)] == [1, 2, 3, 4]
+
+
+@pytest.mark.parametrize(
+    "version,queue_path,trunk_path",
+    [
+        ("20.0.7.1057", "/Queues/Pbx.GetByNumber(number='800')", "/Trunks/Pbx.GetTrunkByNumber(number='10000')"),
+        ("20.0.8.1121", "/Queues(Number='800')", "/Trunks(Number='10000')"),
+        ("20.0.10.512", "/Queues(Number='800')", "/Trunks(Number='10000')"),
+    ],
+)
+def test_number_keys_follow_the_version(version, queue_path, trunk_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": version}))
+    client, _ = make_client(adapter)
+    assert client.by_number_path("Queues", "800") == queue_path
+    assert client.by_number_path("Trunks", "10000") == trunk_path
+    assert len([s for s in adapter.sent if "GetSystemParameters" in s[1]]) == 1  # read once
+
+
+def test_parse_version_rejects_garbage():
+    assert t.parse_version("20.0.9") == (20, 0, 9)
+    with pytest.raises(ValueError):
+        t.parse_version("unknown")
+
+
+def test_tls_failure_explains_ca_path():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", Reply(raise_exc=rexc.SSLError("certificate verify failed")))
+    client, _ = make_client(adapter)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.get("/E164Settings")
+    assert "ca_path" in str(err.value)
+
+
+def test_verify_setting_follows_validate_certs_and_ca_path():
+    assert t.ThreeCXClient(URL, "a", "b").session.verify is True
+    assert t.ThreeCXClient(URL, "a", "b", ca_path="/x/ca.pem").session.verify == "/x/ca.pem"
+    assert t.ThreeCXClient(URL, "a", "b", validate_certs=False, ca_path="/x").session.verify is False
+
+
+def test_cache_respects_xdg_cache_home(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert t.default_cache_dir() == os.path.join(str(tmp_path), "voip.threecx_twilio", "xapi-tokens")
