@@ -63,8 +63,8 @@ options:
     default: 3
 notes:
   - The XAPI needs a 3CX Enterprise (8SC+) licence.
-  - Runs on the host that executes the module (normally the controller, C(connection: local) or
-    C(delegate_to: localhost)) and needs the Python library C(requests) there.
+  - Runs on the host that executes the module (normally the controller, with a local connection
+    or C(delegate_to=localhost)) and needs the Python library C(requests) there.
 requirements:
   - requests >= 2.31
 """

@@ -18,7 +18,7 @@ description:
     routes on, and the forwarded call fails or reaches the wrong handler.
   - Only the options you set are compared and sent; the others keep their value on the PBX.
   - The settings are PBX-wide and affect every trunk. Per-trunk E164 processing of incoming
-    numbers is a trunk setting, managed by M(voip.threecx_twilio.threecx_trunk).
+    numbers is a trunk setting (C(E164ProcessIncomingNumber)), not changed by this module.
 author:
   - voip.threecx_twilio developers
 extends_documentation_fragment:
