@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import copy
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite
+
 SECRET_MASK = "********"
 
 # How option values are compared.  The API and the user often spell "nothing" and
@@ -165,12 +167,14 @@ class Engine:
     def _label(self, name):
         return "%s %s" % (self.kind, name) if name else self.kind
 
-    def present(self, current, create=None, update=None, name=None, predict=None):
+    def present(self, current, create=None, update=None, name=None, predict=None, find=None):
         """Make the object match the user's options; ``current`` is None when it does not exist.
 
         ``create(payload)`` and ``update(current, payload)`` perform the writes and may return
         the object as the API now has it (None: the engine merges the payload itself).
         ``predict(payload)`` returns the object a create would make, for check mode.
+        ``find()`` looks the object up again by its natural key: when a create's reply is lost,
+        the engine asks it whether the create landed instead of sending a second create.
         """
         desired = self.fields.desired(self.module.params)
         label = self._label(name)
@@ -180,7 +184,7 @@ class Engine:
             payload = self.fields.to_api(desired)
             after = (predict or (lambda p: p))(payload)
             if not self.check_mode:
-                made = create(payload)
+                made = self._create(create, payload, find, label)
                 if made is not None:
                     after = made
             return self._result(
@@ -207,6 +211,20 @@ class Engine:
             before=self.fields.mask(dict((k, v) for k, v in before_view.items())),
             after=self.fields.mask(changes),
         )
+
+    @staticmethod
+    def _create(create, payload, find, label):
+        try:
+            return create(payload)
+        except AmbiguousWrite as lost:
+            found = find() if find is not None else None
+            if found is None:
+                raise type(lost)(
+                    "%s: the reply to the create was lost and %s is not there, so nothing was made; "
+                    "it is safe to run again (%s)" % (label, label, lost),
+                    method=getattr(lost, "method", None),
+                )
+            return found
 
     def absent(self, current, delete, name=None):
         """Remove the object if it exists."""

@@ -27,6 +27,14 @@ RETRYABLE_STATUSES = frozenset((429, 500, 502, 503, 504))
 IDEMPOTENT_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"))
 
 
+class AmbiguousWrite(Exception):
+    """Mixin for vendor errors meaning: a write was sent, its reply was lost.
+
+    The write may or may not have been applied.  The resource engine reacts by reading the
+    object again by its natural key instead of sending the write a second time.
+    """
+
+
 class RetryPolicy:
     """Bounded exponential backoff with jitter that honours Retry-After."""
 

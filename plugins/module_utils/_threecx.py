@@ -46,6 +46,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import tes
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import (
     IDEMPOTENT_METHODS,
+    AmbiguousWrite,
     RetryPolicy,
 )
 
@@ -82,7 +83,7 @@ class ThreeCXError(Exception):
         }
 
 
-class ThreeCXAmbiguousWrite(ThreeCXError):
+class ThreeCXAmbiguousWrite(ThreeCXError, AmbiguousWrite):
     """A write was sent but no reply came back: it may or may not have been applied."""
 
 

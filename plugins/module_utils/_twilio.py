@@ -48,7 +48,7 @@ try:
 except ImportError:  # pragma: no cover
     requests_exceptions = None
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite, RetryPolicy
 
 REGIONS = ("us1", "ie1", "au1")
 # The edge each supported region is reached through (Twilio: "always set both").
@@ -81,7 +81,7 @@ class TwilioCallError(Exception):
         return {"status": self.status, "code": self.code, "more_info": self.more_info, "method": self.method, "url": self.url}
 
 
-class TwilioAmbiguousWrite(TwilioCallError):
+class TwilioAmbiguousWrite(TwilioCallError, AmbiguousWrite):
     """A create was sent but its reply was lost: it may exist now."""
 
 

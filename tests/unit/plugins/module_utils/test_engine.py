@@ -174,3 +174,47 @@ def test_to_api_overlays_without_touching_the_base():
     base = {"Gateway": {"Host": "a", "Port": 1}}
     out = FIELDS.to_api({"host": "b"}, base=base)
     assert out == {"Gateway": {"Host": "b", "Port": 1}} and base["Gateway"]["Host"] == "a"
+
+
+class OtherError(Exception):
+    pass
+
+
+def _lost_error_class():
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import ThreeCXAmbiguousWrite
+
+    return ThreeCXAmbiguousWrite
+
+
+def test_create_with_a_lost_reply_adopts_what_landed():
+    lost = _lost_error_class()
+
+    def create(payload):
+        raise lost("no reply", method="POST")
+
+    engine = Engine(FakeModule(params(name="New")), FIELDS, "trunk", "trunk")
+    result = engine.present(None, create=create, find=lambda: {"Id": 11, "Name": "New"}, name="New")
+    assert result["changed"] is True and result["trunk"]["id"] == 11
+
+
+def test_create_with_a_lost_reply_that_did_not_land_says_it_is_safe_to_rerun():
+    lost = _lost_error_class()
+
+    def create(payload):
+        raise lost("no reply", method="POST")
+
+    engine = Engine(FakeModule(params(name="New")), FIELDS, "trunk", "trunk")
+    with pytest.raises(lost, match="nothing was made; it is safe to run again"):
+        engine.present(None, create=create, find=lambda: None, name="New")
+
+
+def test_other_create_errors_propagate_without_a_lookup():
+    looked = []
+
+    def create(payload):
+        raise OtherError("boom")
+
+    engine = Engine(FakeModule(params(name="New")), FIELDS, "trunk", "trunk")
+    with pytest.raises(OtherError):
+        engine.present(None, create=create, find=lambda: looked.append(1), name="New")
+    assert looked == []
