@@ -235,3 +235,93 @@ class Engine:
             delete(current)
         before = dict((k, v) for k, v in self.fields.from_api(current).items() if v is not None)
         return self._result(True, "%s deleted" % label, None, before=dict(before, state="present"), after={"state": "absent"})
+
+
+class Children:
+    """Reconcile a child collection (ACL entries, credentials, domain mappings) by natural key.
+
+    ``desired`` and the items read back are compared in option names (``fields`` maps them
+    from the API).  Items the user did not list are deleted only when ``purge`` is true.
+    Deletes run first, so a list at its size limit can be replaced entry by entry.
+    """
+
+    def __init__(self, module, option, key, fields=None, purge=False):
+        self.module = module
+        self.option = option
+        self.key = key
+        self.fields = fields
+        self.purge = purge
+
+    def _view(self, item):
+        return self.fields.from_api(item) if self.fields is not None else dict(item)
+
+    def _differs(self, current, desired):
+        if self.fields is None:
+            return False
+        for option, value in desired.items():
+            field = self.fields.by_option.get(option)
+            if value is not None and field is not None and not field.write_only and field.differs(field.read(current), value):
+                return True
+        return False
+
+    def run(self, current_items, desired, create, update=None, delete=None):
+        """Apply the plan (not in check mode); return changed, the diff views and the items after.
+
+        ``create(wanted)``, ``update(current_api_item, wanted)`` and ``delete(current_api_item)``
+        perform one write each; ``create`` may return the new API item.
+        """
+        current_by_key = {}
+        for item in current_items:
+            current_by_key.setdefault(self.key(self._view(item)), item)
+        wanted_by_key = {}
+        for want in desired:
+            wanted_by_key.setdefault(self.key(want), want)
+        to_delete = [c for k, c in current_by_key.items() if k not in wanted_by_key] if self.purge else []
+        to_update = [(current_by_key[k], w) for k, w in wanted_by_key.items() if k in current_by_key and self._differs(current_by_key[k], w)]
+        to_create = [w for k, w in wanted_by_key.items() if k not in current_by_key]
+        if to_delete and delete is None:
+            raise ValueError("%s: removing entries is not supported" % self.option)
+        if to_update and update is None:
+            raise ValueError("%s: entries cannot be changed in place" % self.option)
+
+        after = dict((k, self._view(c)) for k, c in current_by_key.items())
+        check = self.module.check_mode
+        for item in to_delete:
+            if not check:
+                delete(item)
+            after.pop(self.key(self._view(item)))
+        for item, want in to_update:
+            if not check:
+                update(item, want)
+            merged = self._view(item)
+            merged.update(dict((k, v) for k, v in want.items() if v is not None))
+            after[self.key(merged)] = merged
+        for want in to_create:
+            made = None if check else create(want)
+            after[self.key(want)] = self._view(made) if made is not None else dict(want)
+
+        before_keys = sorted(current_by_key, key=repr)
+        after_keys = sorted(after, key=repr)
+        changed = bool(to_delete or to_update or to_create)
+        return {
+            "changed": changed,
+            "before": {self.option: before_keys} if changed else {},
+            "after": {self.option: after_keys} if changed else {},
+            "items": [after[k] for k in after_keys],
+            "summary": {"created": len(to_create), "updated": len(to_update), "deleted": len(to_delete)},
+        }
+
+
+def combine(result, child_result, result_key, option):
+    """Fold a Children.run() outcome into an Engine result (one result shape for all)."""
+    result = dict(result)
+    result[result_key] = dict(result[result_key], **{option: child_result["items"]})
+    result["changed"] = result["changed"] or child_result["changed"]
+    if "diff" in result:
+        before = dict(result["diff"]["before"], **child_result["before"])
+        after = dict(result["diff"]["after"], **child_result["after"])
+        result["diff"] = {"before": before, "after": after}
+    if child_result["changed"]:
+        counts = ", ".join("%d %s" % (n, what) for what, n in sorted(child_result["summary"].items()) if n)
+        result["msg"] = "%s; %s: %s" % (result["msg"], option, counts)
+    return result

@@ -7,9 +7,11 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import
     KIND_STR,
     KIND_SUBSET,
     SECRET_MASK,
+    Children,
     Engine,
     Field,
     FieldMap,
+    combine,
     deep_merge,
 )
 
@@ -218,3 +220,62 @@ def test_other_create_errors_propagate_without_a_lookup():
     with pytest.raises(OtherError):
         engine.present(None, create=create, find=lambda: looked.append(1), name="New")
     assert looked == []
+
+
+ENTRY_FIELDS = FieldMap(Field("ip", "ip_address"), Field("prefix", "cidr_prefix_length"), Field("name", "friendly_name"))
+
+
+def entry_key(item):
+    return (item["ip"], item["prefix"] or 32)
+
+
+CURRENT_ENTRIES = [
+    {"sid": "IP1", "ip_address": "192.0.2.10", "cidr_prefix_length": 32, "friendly_name": "pbx"},
+    {"sid": "IP2", "ip_address": "198.51.100.0", "cidr_prefix_length": 24, "friendly_name": "office"},
+]
+
+
+class ChildCalls:
+    def __init__(self):
+        self.calls = []
+
+    def create(self, want):
+        self.calls.append(("create", want["ip"]))
+        return {"sid": "IP9", "ip_address": want["ip"], "cidr_prefix_length": want["prefix"], "friendly_name": want["name"]}
+
+    def update(self, item, want):
+        self.calls.append(("update", item["sid"], want["name"]))
+
+    def delete(self, item):
+        self.calls.append(("delete", item["sid"]))
+
+
+def test_children_plan_create_update_and_purge_in_order():
+    for check in (True, False):
+        calls = ChildCalls()
+        children = Children(FakeModule({}, check_mode=check), "ip_addresses", entry_key, ENTRY_FIELDS, purge=True)
+        desired = [{"ip": "192.0.2.10", "prefix": 32, "name": "pbx-main"}, {"ip": "203.0.113.5", "prefix": 32, "name": "new"}]
+        out = children.run(CURRENT_ENTRIES, desired, calls.create, calls.update, calls.delete)
+        assert out["changed"] is True
+        assert out["summary"] == {"created": 1, "updated": 1, "deleted": 1}
+        assert out["before"] == {"ip_addresses": [("192.0.2.10", 32), ("198.51.100.0", 24)]}
+        assert out["after"] == {"ip_addresses": [("192.0.2.10", 32), ("203.0.113.5", 32)]}
+        assert [i["name"] for i in out["items"]] == ["pbx-main", "new"]
+        assert calls.calls == ([] if check else [("delete", "IP2"), ("update", "IP1", "pbx-main"), ("create", "203.0.113.5")])
+
+
+def test_children_without_purge_keep_unlisted_entries_and_ignore_unset_fields():
+    calls = ChildCalls()
+    children = Children(FakeModule({}), "ip_addresses", entry_key, ENTRY_FIELDS, purge=False)
+    out = children.run(CURRENT_ENTRIES, [{"ip": "192.0.2.10", "prefix": 32, "name": None}], calls.create, calls.update, calls.delete)
+    assert out["changed"] is False and calls.calls == [] and out["before"] == {} and len(out["items"]) == 2
+
+
+def test_combine_folds_children_into_the_result():
+    parent = {"changed": False, "msg": "IP ACL pbx already as desired", "acl": {"name": "pbx"}, "diff": {"before": {}, "after": {}}}
+    child = {"changed": True, "before": {"ip": [1]}, "after": {"ip": [1, 2]}, "items": [{"ip": 1}, {"ip": 2}], "summary": {"created": 1, "updated": 0, "deleted": 0}}
+    out = combine(parent, child, "acl", "ip")
+    assert out["changed"] is True
+    assert out["acl"] == {"name": "pbx", "ip": [{"ip": 1}, {"ip": 2}]}
+    assert out["diff"] == {"before": {"ip": [1]}, "after": {"ip": [1, 2]}}
+    assert out["msg"] == "IP ACL pbx already as desired; ip: 1 created"
