@@ -44,6 +44,7 @@ except ImportError:  # pragma: no cover - exercised by ansible-test's import tes
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._http import PinnedVerifySession
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import (
     IDEMPOTENT_METHODS,
     AmbiguousWrite,
@@ -297,9 +298,12 @@ class ThreeCXClient:
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.token_cache = token_cache
-        self.session = session or requests.Session()
-        # ca_path wins over validate_certs=True; validate_certs=False turns checks off.
-        self.session.verify = (ca_path or True) if validate_certs else False
+        # ca_path wins over validate_certs=True; validate_certs=False turns checks off.  Either
+        # choice is pinned: REQUESTS_CA_BUNDLE in the environment must not override it.
+        verify = (ca_path or None) if validate_certs else False
+        self.session = session or PinnedVerifySession(verify)
+        if session is not None and verify is not None:
+            self.session.verify = verify
         self._token = None
         self._version = None
         # (method, path, status) of every attempt: for debugging and for tests that count calls.

@@ -48,6 +48,7 @@ try:
 except ImportError:  # pragma: no cover
     requests_exceptions = None
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._http import PinnedVerifySession
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite, RetryPolicy
 
 REGIONS = ("us1", "ie1", "au1")
@@ -98,8 +99,8 @@ class RetryingHttpClient(TwilioHttpClient):
     def __init__(self, base_url=None, ca_bundle=None, timeout=30, retry=None):
         super(RetryingHttpClient, self).__init__(timeout=timeout, logger=_SILENT_LOGGER)
         self.base_url = base_url.rstrip("/") if base_url else None
-        if ca_bundle:
-            self.session.verify = ca_bundle
+        # The SDK's session lets REQUESTS_CA_BUNDLE override session.verify; ours does not.
+        self.session = PinnedVerifySession(ca_bundle or None)
         self.retry = retry or RetryPolicy()
         # (method, host the SDK chose, path, status) per attempt: for tests and debugging.
         self.calls = []
