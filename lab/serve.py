@@ -1,0 +1,109 @@
+"""Run both stand-ins in one foreground process (``lab serve``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from . import home as labhome
+from .ca import ensure_ca
+from .server import LabHTTPSServer, serve_in_thread, server_ssl_context
+from .spec import open_validator
+from .threecx import ThreeCX
+from .threecx.app import DEFAULT_VERSION
+from .twilio import REGIONS, Twilio
+from .twilio.app import Account, check_error_shape
+
+
+def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, ThreeCX]:
+    shared = labhome.shared_dir()
+    cache = labhome.cache_dir(home)
+    tw_validator, tw_status = open_validator(
+        shared / labhome.TWILIO_DOC, "Twilio REST API v2010", cache, error_check=check_error_shape
+    )
+    cx_validator, cx_status = open_validator(shared / labhome.THREECX_DOC, "3CX XAPI", cache)
+    accounts = {region: Account.generate(region) for region in REGIONS}
+    twilio = Twilio(tw_validator, tw_status, accounts)
+    threecx = ThreeCX(
+        cx_validator,
+        cx_status,
+        client_id=f"lab{secrets.randbelow(9000) + 1000}",
+        client_secret=secrets.token_urlsafe(32),
+        version=threecx_version,
+    )
+    return twilio, threecx
+
+
+def endpoints_document(home: Path, twilio_srv: LabHTTPSServer, threecx_srv: LabHTTPSServer) -> dict:
+    tw: Twilio = twilio_srv.standin  # type: ignore[assignment]
+    cx: ThreeCX = threecx_srv.standin  # type: ignore[assignment]
+    return {
+        "twilio_api_base_url": twilio_srv.base_url,
+        "threecx_url": threecx_srv.base_url,
+        "ca_bundle": str((home / "ca.pem").resolve()),
+        "twilio": {
+            "accounts": {r: a.public() for r, a in tw.accounts.items()},
+            "control_url": twilio_srv.base_url + "/_lab",
+        },
+        "threecx": {
+            "url": threecx_srv.base_url,
+            "client_id": cx.client_id,
+            "client_secret": cx.client_secret,
+            "version": cx.version,
+            "control_url": threecx_srv.base_url + "/_lab",
+        },
+        "sip": {},
+    }
+
+
+def serve(home: Path, threecx_version: str = DEFAULT_VERSION) -> int:
+    home.mkdir(parents=True, exist_ok=True)
+    files = ensure_ca(home)
+    ctx = server_ssl_context(str(files.server_cert), str(files.server_key))
+    twilio, threecx = build(home, threecx_version)
+    servers = [LabHTTPSServer(twilio, ctx), LabHTTPSServer(threecx, ctx)]
+    for srv in servers:
+        serve_in_thread(srv)
+    for st in (twilio, threecx):
+        state = st.validation.as_dict()
+        st.log_line(
+            f"{st.name} listening; validation "
+            + (f"on ({state.get('load_seconds')} s)" if state["enabled"] else f"OFF: {state['reason']}")
+        )
+
+    stop = threading.Event()
+
+    def on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, on_signal)
+    signal.signal(signal.SIGINT, on_signal)
+
+    labhome.write_private_json(labhome.endpoints_path(home), endpoints_document(home, *servers))
+    labhome.pid_path(home).write_text(f"{os.getpid()}\n")
+    sys.stderr.write(f"lab serving: twilio {servers[0].base_url}, threecx {servers[1].base_url}\n")
+    sys.stderr.flush()
+    try:
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for srv in servers:
+            srv.shutdown()
+            srv.server_close()
+        _remove_if_ours(labhome.pid_path(home))
+        sys.stderr.write("lab stopped\n")
+        sys.stderr.flush()
+    return 0
+
+
+def _remove_if_ours(pid_file: Path) -> None:
+    try:
+        if int(pid_file.read_text().strip()) == os.getpid():
+            pid_file.unlink()
+            labhome.endpoints_path(pid_file.parent).unlink(missing_ok=True)
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,211 @@
+"""Twilio REST API 2010-04-01 stand-in: regions, Basic auth, resources."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import secrets
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from ..server import HTTPError, Request, Response, StandIn
+from ..spec import DocumentStatus, SpecValidator
+from . import resources
+from .regions import REGIONS, HostRefused, region_from_host
+from .resources import ResourceDef, Resources, TwilioError
+
+_SYMBOLIC = {"violation": 20500, "internal": 20500, "not_found": 20404, "not_implemented": 20501, "method": 20004}
+# Error codes for injected statuses; 20429 and 20003/20404 are Twilio's.
+_STATUS_CODES = {
+    400: 20001,
+    401: 20003,
+    403: 20403,
+    404: 20404,
+    405: 20004,
+    429: 20429,
+    500: 20500,
+    502: 20502,
+    503: 20503,
+    504: 20504,
+}
+
+
+def error_body(status: int, code: int, message: str) -> dict:
+    return {
+        "code": code,
+        "message": message,
+        "more_info": f"https://www.twilio.com/docs/errors/{code}",
+        "status": status,
+    }
+
+
+def check_error_shape(status: int, body: Any) -> list[str]:
+    """Twilio's error shape; the vendor document describes no error responses."""
+    if not isinstance(body, dict):
+        return [f"error response {status} body must be a JSON object"]
+    out = []
+    missing = {"code", "message", "more_info", "status"} - set(body)
+    if missing:
+        out.append(f"error response {status} lacks {', '.join(sorted(missing))}")
+    extra = set(body) - {"code", "message", "more_info", "status", "detail"}
+    if extra:
+        out.append(f"error response {status} has unexpected keys {', '.join(sorted(extra))}")
+    if "code" in body and (not isinstance(body["code"], int) or isinstance(body["code"], bool)):
+        out.append("error code must be an integer")
+    if "message" in body and not isinstance(body["message"], str):
+        out.append("error message must be a string")
+    if "status" in body and body["status"] != status:
+        out.append(f"error body status {body['status']!r} differs from HTTP status {status}")
+    if "more_info" in body and body["more_info"] != f"https://www.twilio.com/docs/errors/{body.get('code')}":
+        out.append("more_info must be https://www.twilio.com/docs/errors/<code>")
+    return out
+
+
+@dataclass
+class Account:
+    region: str
+    account_sid: str
+    auth_token: str
+    api_key: str
+    api_secret: str
+
+    @classmethod
+    def generate(cls, region: str) -> "Account":
+        return cls(
+            region, "AC" + uuid.uuid4().hex, secrets.token_hex(16), "SK" + uuid.uuid4().hex, secrets.token_urlsafe(24)
+        )
+
+    def public(self) -> dict:
+        return {
+            "account_sid": self.account_sid,
+            "auth_token": self.auth_token,
+            "api_key": self.api_key,
+            "api_secret": self.api_secret,
+        }
+
+
+class Twilio(StandIn):
+    name = "twilio"
+
+    def __init__(
+        self,
+        validator: SpecValidator | None,
+        validation: DocumentStatus,
+        accounts: dict[str, Account],
+        defs: list[ResourceDef] | None = None,
+    ):
+        super().__init__(validator, validation)
+        self.accounts = accounts
+        self.defs = {d.name: d for d in (defs if defs is not None else resources.ALL)}
+        self.data = {acct.account_sid: Resources(self.defs, acct.account_sid) for acct in accounts.values()}
+        for rdef in self.defs.values():
+            self._register(rdef)
+
+    # ---------------------------------------------------------------- plumbing
+    def secrets(self) -> list[str]:
+        return [s for a in self.accounts.values() for s in (a.auth_token, a.api_secret)]
+
+    def error(self, status: int, message: str, code: Any = None) -> Response:
+        if isinstance(code, str) or code is None:
+            code = _SYMBOLIC.get(code) or _STATUS_CODES.get(status, 20000 + status)
+        headers = {"WWW-Authenticate": 'Basic realm="Twilio API"'} if status == 401 else {}
+        return Response.json(status, error_body(status, code, message), headers)
+
+    def translate(self, exc: Exception) -> Response | None:
+        if isinstance(exc, TwilioError):
+            return self.error(exc.status, exc.message, exc.code)
+        return None
+
+    def _authenticate(self, req: Request) -> Account:
+        try:
+            region = region_from_host(req.host)
+        except HostRefused as exc:
+            raise HTTPError(self.error(404, exc.message, 20404)) from None
+        account = self.accounts[region]
+        header = req.headers.get("Authorization") or ""
+        scheme, _, blob = header.partition(" ")
+        user = password = ""
+        if scheme.lower() == "basic":
+            try:
+                user, _, password = base64.b64decode(blob.strip(), validate=True).decode("utf-8").partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                user = password = ""
+        good = (
+            secrets.compare_digest(user, account.account_sid) and secrets.compare_digest(password, account.auth_token)
+        ) or (secrets.compare_digest(user, account.api_key) and secrets.compare_digest(password, account.api_secret))
+        if not good:
+            # Credentials are Region-specific: another Region's pair fails here too.
+            raise HTTPError(self.error(401, "Authenticate", 20003))
+        if req.params.get("AccountSid") != account.account_sid:
+            raise HTTPError(self.error(404, f"The requested resource {req.path} was not found", 20404))
+        return account
+
+    def _register(self, rdef: ResourceDef) -> None:
+        ops = rdef.operations
+
+        def parents(req: Request) -> dict[str, str]:
+            return {k: v for k, v in req.params.items() if k not in ("AccountSid", "Sid")}
+
+        def store(req: Request) -> Resources:
+            account = self._authenticate(req)
+            return self.data[account.account_sid]
+
+        def ok(status: int, value: Any, req: Request) -> Response:
+            return Response.json(status, value, self._headers(req))
+
+        lp, ip = rdef.list_pattern(), rdef.instance_pattern()
+        if "list" in ops:
+            self.router.add("GET", lp, lambda r: ok(200, store(r).list(rdef, parents(r), r.query, r.path), r))
+        if "create" in ops:
+            self.router.add("POST", lp, lambda r: ok(201, store(r).create(rdef, parents(r), self._form(r), r.path), r))
+        if "fetch" in ops:
+            self.router.add("GET", ip, lambda r: ok(200, store(r).fetch(rdef, parents(r), r.params["Sid"], r.path), r))
+        if "update" in ops:
+            self.router.add(
+                "POST",
+                ip,
+                lambda r: ok(200, store(r).update(rdef, parents(r), r.params["Sid"], self._form(r), r.path), r),
+            )
+        if "delete" in ops:
+            self.router.add(
+                "DELETE",
+                ip,
+                lambda r: (
+                    store(r).delete(rdef, parents(r), r.params["Sid"], r.path),
+                    Response.empty(204, self._headers(r)),
+                )[1],
+            )
+
+    def _form(self, req: Request) -> dict[str, list[str]]:
+        if req.body and req.media_type != "application/x-www-form-urlencoded":
+            raise TwilioError(400, 20001, "Request body must be application/x-www-form-urlencoded")
+        return req.form()
+
+    def _headers(self, req: Request) -> dict[str, str]:
+        try:
+            region = region_from_host(req.host)
+        except HostRefused:
+            region = "us1"
+        return {"Twilio-Request-Id": "RQ" + uuid.uuid4().hex, "X-Home-Region": region}
+
+    # ---------------------------------------------------------------- state
+    def state(self) -> dict:
+        out = {"regions": {}}
+        for region in REGIONS:
+            acct = self.accounts[region]
+            data = self.data[acct.account_sid]
+            out["regions"][region] = {
+                **acct.public(),
+                "resources": {
+                    name: [data.render(self.defs[name], r) for r in recs.values()]
+                    for name, recs in data.records.items()
+                },
+            }
+        return out
+
+    def reset(self, options: dict) -> None:
+        if options:
+            raise ValueError(f"unknown reset options: {', '.join(sorted(options))}")
+        for data in self.data.values():
+            data.clear()
