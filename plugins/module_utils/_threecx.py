@@ -316,7 +316,11 @@ class ThreeCXClient:
 
     def _fetch_token(self):
         data = {"client_id": self.client_id, "client_secret": self._secret, "grant_type": "client_credentials"}
-        status, body, headers = self._send("POST", self.url + TOKEN_PATH, TOKEN_PATH, data=data, idempotent=False, auth=False)
+        # 3CX refuses a burst of token requests for a while (seen as 403). A fetch never
+        # changes anything, so it is retried like a 429: with backoff, bounded.
+        status, body, headers = self._send(
+            "POST", self.url + TOKEN_PATH, TOKEN_PATH, data=data, idempotent=True, auth=False, throttle_statuses=(403,)
+        )
         if status != 200 or not isinstance(body, dict) or not body.get("access_token"):
             message, code, details = error_message(status, body, "POST", TOKEN_PATH)
             if status in (400, 401, 403):
@@ -355,7 +359,7 @@ class ThreeCXClient:
 
     # ---- transport
 
-    def _send(self, method, full_url, path, params=None, json_body=None, data=None, idempotent=None, auth=True, token=None):
+    def _send(self, method, full_url, path, params=None, json_body=None, data=None, idempotent=None, auth=True, token=None, throttle_statuses=()):
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         headers = {"Accept": "application/json"}
@@ -384,7 +388,8 @@ class ThreeCXClient:
                 cls = ThreeCXAmbiguousWrite if sent and not idempotent else ThreeCXError
                 raise cls("3CX XAPI %s %s: no reply from %s (%s)" % (method, path, self.url, _short(exc)), method=method, path=path)
             self.calls.append((method, path, response.status_code))
-            if response.status_code >= 400 and self.retry.may_retry(attempt, response.status_code, idempotent):
+            status = 429 if response.status_code in throttle_statuses else response.status_code
+            if status >= 400 and self.retry.may_retry(attempt, status, idempotent):
                 self.retry.wait(attempt, response.headers.get("Retry-After"))
                 attempt += 1
                 continue

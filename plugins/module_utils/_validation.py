@@ -14,6 +14,8 @@ option, says what is wrong with the value and how to fix it.  Modules run them i
 
 from __future__ import annotations
 
+import ipaddress
+
 
 def check_digits(params, option, min_length=0, max_length=None, extra=""):
     """``params[option]``, when set, must be digits (plus ``extra`` characters) of a bounded length."""
@@ -31,3 +33,106 @@ def check_digits(params, option, min_length=0, max_length=None, extra=""):
         raise ValueError("%s must have at least %d digit(s); got %r" % (option, min_length, value) + (". Leave it unset to keep the PBX's value" if min_length else ""))
     if max_length is not None and len(value) > max_length:
         raise ValueError("%s must have at most %d characters; got %r (%d)" % (option, max_length, value, len(value)))
+
+
+def check_positive(params, option, maximum=None):
+    """``params[option]``, when set, must be a whole number above 0 (timeouts, counts)."""
+    value = params.get(option)
+    if value is None:
+        return
+    if value <= 0:
+        raise ValueError("%s must be greater than 0; got %s" % (option, value))
+    if maximum is not None and value > maximum:
+        raise ValueError("%s must be at most %s; got %s" % (option, maximum, value))
+
+
+def check_phone_number(option, value, require_plus=False):
+    """A dialable number: optional leading +, then 3 to 15 digits (E.164 allows at most 15)."""
+    text = str(value)
+    digits = text[1:] if text.startswith("+") else text
+    if require_plus and not text.startswith("+"):
+        raise ValueError("%s must be in full international format with a leading '+' (for example +14155550100); got %r" % (option, text))
+    if not digits.isdigit() or not digits.isascii():
+        raise ValueError(
+            "%s must be a phone number made of digits with an optional leading '+', without spaces, dashes or brackets; got %r" % (option, text)
+        )
+    if not 3 <= len(digits) <= 15:
+        raise ValueError("%s must have between 3 and 15 digits (E.164 allows at most 15); got %r with %d" % (option, text, len(digits)))
+    if text.startswith("+") and digits[0] == "0":
+        raise ValueError("%s: after '+' comes the country code, which never starts with 0; got %r" % (option, text))
+    return text
+
+
+def check_fqdn(option, value):
+    """A DNS host name (letters, digits, hyphens; dot-separated labels of at most 63)."""
+    text = str(value).rstrip(".")
+    labels = text.split(".")
+    if not text or len(text) > 253 or len(labels) < 2:
+        raise ValueError("%s must be a fully qualified host name such as example.sip.us1.twilio.com; got %r" % (option, value))
+    for label in labels:
+        if not label or len(label) > 63 or label[0] == "-" or label[-1] == "-" or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label):
+            raise ValueError(
+                "%s must be a host name made of letters, digits and hyphens (no leading or trailing hyphen, labels of 1 to 63 characters); "
+                "%r has the bad part %r" % (option, value, label)
+            )
+    return text.lower()
+
+
+def check_ipv4(option, value, prefix=None):
+    """An IPv4 address (and optional prefix 1-32); returns (address, prefix or 32)."""
+    text = str(value).strip()
+    if "/" in text:
+        if prefix is not None:
+            raise ValueError("%s: give the prefix either in the address (%r) or as cidr_prefix_length, not both" % (option, text))
+        text, _sep, prefix = text.partition("/")
+    try:
+        address = ipaddress.IPv4Address(text)
+    except ValueError:
+        kind = "an IPv6 address" if ":" in text else "not an IPv4 address"
+        raise ValueError("%s: %r is %s; Twilio IP access control lists take IPv4 dotted-decimal addresses only (for example 203.0.113.10)" % (option, text, kind))
+    if prefix is None:
+        return str(address), 32
+    try:
+        length = int(prefix)
+    except (TypeError, ValueError):
+        raise ValueError("%s: the prefix length must be a whole number from 1 to 32; got %r" % (option, prefix))
+    if length == 0:
+        raise ValueError(
+            "%s: a /0 prefix is refused because Twilio stores it as /32, so the list would never converge; "
+            "to allow every address use two entries 0.0.0.0/1 and 128.0.0.0/1 (and think twice)" % option
+        )
+    if not 1 <= length <= 32:
+        raise ValueError("%s: the prefix length must be from 1 to 32; got %s" % (option, length))
+    return str(address), length
+
+
+def check_twilio_password(option, value):
+    """Twilio's rule for SIP credential passwords: 12+ characters with a digit, an upper and a lower case letter."""
+    text = str(value)
+    missing = []
+    if len(text) < 12:
+        missing.append("at least 12 characters (it has %d)" % len(text))
+    if not any(ch.isdigit() for ch in text):
+        missing.append("a digit")
+    if not any(ch.isupper() for ch in text):
+        missing.append("an upper-case letter")
+    if not any(ch.islower() for ch in text):
+        missing.append("a lower-case letter")
+    if missing:
+        # Never echo the password itself.
+        raise ValueError("%s does not meet Twilio's password rule; it needs %s" % (option, ", ".join(missing)))
+    return text
+
+
+def check_sip_uri(option, value):
+    """sip:user@host[:port] or sips:...; returns it unchanged."""
+    text = str(value)
+    scheme, sep, rest = text.partition(":")
+    if scheme.lower() not in ("sip", "sips") or not sep or "@" not in rest:
+        raise ValueError("%s must be a SIP URI such as sip:+14155550100@example.sip.us1.twilio.com; got %r" % (option, text))
+    user, _at, hostport = rest.partition("@")
+    host = hostport.split(";", 1)[0].split(":", 1)[0]
+    if not user:
+        raise ValueError("%s: the SIP URI %r has no user part before '@'" % (option, text))
+    check_fqdn(option, host)
+    return text

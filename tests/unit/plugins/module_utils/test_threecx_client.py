@@ -253,3 +253,30 @@ def test_verify_setting_follows_validate_certs_and_ca_path():
 def test_cache_respects_xdg_cache_home(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert t.default_cache_dir() == os.path.join(str(tmp_path), "voip.threecx_twilio", "xapi-tokens")
+
+
+def test_token_endpoint_cool_down_is_waited_out():
+    refused = Reply(403, {"error": "access_denied", "error_description": "Too many requests"}, {"Retry-After": "5"})
+    adapter = ScriptedAdapter().on("POST", "/connect/token", refused, refused, token_reply("late"))
+    adapter.on("GET", "/E164Settings", Reply(200, {}))
+    client, sleep = make_client(adapter)
+    client.get("/E164Settings")
+    assert sleep.delays == [5.0, 5.0]
+    assert adapter.sent[-1][2]["Authorization"] == "Bearer late"
+
+
+def test_token_endpoint_cool_down_longer_than_the_retries_fails_clearly():
+    adapter = ScriptedAdapter().always("POST", "/connect/token", Reply(403, {"error": "access_denied"}))
+    client, sleep = make_client(adapter, retries=2)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.get("/E164Settings")
+    assert len(sleep.delays) == 2
+    assert "may also refuse tokens for a while" in str(err.value)
+
+
+def test_a_403_elsewhere_is_not_retried():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).always("GET", "/E164Settings", Reply(403, {"error": {"code": "", "message": "Forbidden"}}))
+    client, sleep = make_client(adapter)
+    with pytest.raises(t.ThreeCXError):
+        client.get("/E164Settings")
+    assert sleep.delays == []
