@@ -66,6 +66,11 @@ class _VendorModule(AnsibleModule):
         spec.update(argument_spec or {})
         super(_VendorModule, self).__init__(argument_spec=spec, **kwargs)
         self._client = None
+        # An AWX credential type injects every variable it knows, unset ones as "". An empty
+        # optional connection value means "not given", not "the empty string".
+        for name, option in self.connection_spec().items():
+            if not option.get("required") and option["type"] in ("str", "path") and self.params.get(name) == "":
+                self.params[name] = None
         self.check_requirements()
         _check_connection_numbers(self)
 
@@ -121,10 +126,9 @@ class TwilioModule(_VendorModule):
     connection_spec = staticmethod(twilio_argument_spec)
     error_types = (_twilio.TwilioCallError,)
 
-    def __init__(self, argument_spec=None, **kwargs):
-        kwargs.setdefault("required_together", []).append(("api_key", "api_secret"))
-        kwargs.setdefault("required_one_of", []).append(("auth_token", "api_key"))
-        super(TwilioModule, self).__init__(argument_spec=argument_spec, **kwargs)
+    # api_key/api_secret pairing and "auth_token or api_key" are checked when the client is
+    # built (before any request), not with required_together: an AWX credential injects unset
+    # fields as "", which those checks would count as given.
 
     def check_requirements(self):
         if not _twilio.HAS_TWILIO:

@@ -28,6 +28,7 @@ def pbx(monkeypatch, tmp_path):
     real = _threecx.ThreeCXClient
 
     def factory(*args, **kwargs):
+        adapter.client_kwargs = dict(kwargs)
         kwargs["session"] = session_with(adapter)
         kwargs["token_cache"] = _threecx.TokenCache(str(tmp_path))
         return real(*args, **kwargs)
@@ -115,3 +116,12 @@ def test_connection_options_come_from_the_environment(pbx, monkeypatch):
     pbx.always("GET", "/E164Settings", Reply(200, dict(SETTINGS, Enabled=False)))
     kind, result = run_module(threecx_e164.main, {"process_e164": False}, monkeypatch)
     assert kind == "exit" and result["changed"] is False
+
+
+def test_empty_optional_values_from_an_awx_credential_mean_unset(pbx, monkeypatch):
+    """AWX injects every field of a credential type; unset ones arrive as ""."""
+    monkeypatch.setenv("THREECX_CA_PATH", "")
+    pbx.always("GET", "/E164Settings", Reply(200, dict(SETTINGS, Enabled=False)))
+    kind, result = run(monkeypatch, process_e164=False)
+    assert kind == "exit"
+    assert pbx.client_kwargs["ca_path"] is None
