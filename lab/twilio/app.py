@@ -11,7 +11,7 @@ from typing import Any
 
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
-from . import resources
+from . import resources, sip
 from .regions import REGIONS, HostRefused, region_from_host
 from .resources import ResourceDef, Resources, TwilioError
 
@@ -97,14 +97,22 @@ class Twilio(StandIn):
     ):
         super().__init__(validator, validation)
         self.accounts = accounts
-        self.defs = {d.name: d for d in (defs if defs is not None else resources.ALL)}
-        self.data = {acct.account_sid: Resources(self.defs, acct.account_sid) for acct in accounts.values()}
+        self.defs = {d.name: d for d in (defs if defs is not None else resources.ALL + sip.ALL)}
+        # Every account's store sees the others: SIP domain names are global.
+        self.data = {
+            acct.account_sid: Resources(self.defs, acct.account_sid, peers=lambda: self.data.values())
+            for acct in accounts.values()
+        }
         for rdef in self.defs.values():
             self._register(rdef)
+        if "domains" in self.defs:
+            self.control.add("GET", "/_lab/sip/auth", self._ctl_sip_auth)
 
     # ---------------------------------------------------------------- plumbing
     def secrets(self) -> list[str]:
-        return [s for a in self.accounts.values() for s in (a.auth_token, a.api_secret)]
+        tokens = [s for a in self.accounts.values() for s in (a.auth_token, a.api_secret)]
+        # SIP credential passwords too, should one ever reach a log line (a traceback).
+        return tokens + [v for d in self.data.values() for kept in d.secrets.values() for v in kept.values()]
 
     def error(self, status: int, message: str, code: Any = None) -> Response:
         if isinstance(code, str) or code is None:
@@ -198,11 +206,17 @@ class Twilio(StandIn):
             out["regions"][region] = {
                 **acct.public(),
                 "resources": {
-                    name: [data.render(self.defs[name], r) for r in recs.values()]
+                    name: [data.state_view(self.defs[name], r) for r in recs.values()]
                     for name, recs in data.records.items()
                 },
             }
         return out
+
+    def _ctl_sip_auth(self, req: Request) -> Response:
+        """Lab-only: SIP domains with their IP ACL entries and credentials, passwords included."""
+        with self.lock:
+            view = sip.sip_auth({r: self.data[a.account_sid] for r, a in self.accounts.items()})
+        return Response.json(200, view, {"Cache-Control": "no-store"})
 
     def reset(self, options: dict) -> None:
         if options:
