@@ -1,0 +1,53 @@
+"""ansible-builder accepts the collection's execution-environment metadata.
+
+`ansible-builder create` must succeed on extensions/ee/execution-environment.yml with the
+collection tarball beside it, and the build context must list the collection's runtime
+Python requirements (twilio, requests, lxml) and the collection itself.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def test_ansible_builder_create_lists_the_runtime_requirements(tmp_path):
+    version = yaml.safe_load((ROOT / "galaxy.yml").read_text())["version"]
+    ee_dir = tmp_path / "extensions" / "ee"
+    shutil.copytree(ROOT / "extensions" / "ee", ee_dir)
+    for name in ("requirements.txt", "bindep.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    subprocess.run(
+        [str(BIN / "ansible-galaxy"), "collection", "build", "--output-path", str(ee_dir), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    assert (ee_dir / ("voip-threecx_twilio-%s.tar.gz" % version)).is_file()
+    requirements = yaml.safe_load((ee_dir / "requirements.yml").read_text())
+    assert requirements["collections"][0]["name"].endswith("voip-threecx_twilio-%s.tar.gz" % version), "keep extensions/ee/requirements.yml in step with galaxy.yml"
+
+    context = tmp_path / "context"
+    done = subprocess.run(
+        [str(BIN / "ansible-builder"), "create", "-f", str(ee_dir / "execution-environment.yml"), "-c", str(context)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    python_reqs = (context / "_build" / "requirements.txt").read_text()
+    for package in ("twilio", "requests", "lxml"):
+        assert re.search(r"^%s\b" % package, python_reqs, re.M), package
+    assert (context / "_build" / "collections" / ("voip-threecx_twilio-%s.tar.gz" % version)).is_file()
+    assert "ansible-galaxy collection install" in (context / "Dockerfile").read_text()
+
+
+def test_collection_metadata_points_ansible_builder_at_the_runtime_files():
+    meta = yaml.safe_load((ROOT / "meta" / "execution-environment.yml").read_text())
+    assert meta["dependencies"] == {"python": "requirements.txt", "system": "bindep.txt"}
+    build_ignore = yaml.safe_load((ROOT / "galaxy.yml").read_text())["build_ignore"]
+    assert "requirements.txt" not in build_ignore and "bindep.txt" not in build_ignore
