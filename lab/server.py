@@ -278,7 +278,8 @@ class StandIn:
 
     def dispatch(self, req: Request, route: Route | None, allowed: list[str]) -> Response:
         if route is None:
-            if self.validator is not None and allowed == []:
+            # Documented but not implemented (even where other methods of the path are): 501.
+            if self.validator is not None:
                 op, _, _ = self.validator.find(req.method, req.path)
                 if op is not None:
                     return self.error(

@@ -12,8 +12,12 @@ from ..masking import fingerprint
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
 from . import odata
+from .catalog import check_names_option
+from .config import PbxConfig
 from .odata import ODataError
 from .store import Collection, Singleton
+from .tokens import TokenCooldown
+from .tokens import check_options as check_token_options
 
 # Build numbers are lab inventions; only the major.minor.patch part matters
 # to clients (20.0.8.1121 is a build seen on a live PBX).
@@ -49,6 +53,9 @@ _TOKEN_FIELDS = {
     "code_verifier",
 }
 _UNAUTHORIZED = {"error": "unauthorized", "error_description": "The request requires valid user authentication."}
+# UNCONFIRMED shape: the one live report says only "403" (see lab/threecx/tokens.py).
+_COOLING_DOWN = {"error": "access_denied", "error_description": "Too many token requests; try again later."}
+_RESET_OPTIONS = {"threecx_version", "gateway_parameter_names", "token_rate_limit"}
 
 _SYMBOLIC = {
     "violation": "LabContractViolation",
@@ -84,8 +91,10 @@ class ThreeCX(StandIn):
         self.launch_version = self.version
         self.tokens: dict[str, dict] = {}  # client_id -> the one active token
         self.e164 = Singleton("E164Settings", "Pbx.E164Settings", E164_DEFAULTS)
-        # Later issues register Trunks, Queues, ... here (see store.register_collection).
-        self.collections: dict[str, Collection] = {}
+        self.cooldown = TokenCooldown()
+        # Catalogues, templates, trunks, queues, ring groups, users, rules (lab/threecx/config.py).
+        self.pbx = PbxConfig(self)
+        self.collections: dict[str, Collection] = self.pbx.collections
 
         r = self.router
         r.add(
@@ -99,9 +108,12 @@ class ThreeCX(StandIn):
         r.add("GET", r"/xapi/v1/Defs/Pbx\.GetSystemParameters\(\)", self.h_system_parameters)
         r.add("GET", "/xapi/v1/E164Settings", lambda q: self.ok(self.e164.get(q.query, self.public_base(q))))
         r.add("PATCH", "/xapi/v1/E164Settings", lambda q: self.no_content(self.e164.patch(self.json_body(q))))
+        self.pbx.register()
 
         self.control.add("POST", "/_lab/tokens/revoke", self.c_revoke)
         self.control.add("POST", "/_lab/tokens/expire", self.c_expire)
+        self.control.add("POST", "/_lab/tokens/cooldown/clear", self.c_cooldown_clear)
+        self.control.add("POST", "/_lab/extensions", self.c_extensions)
 
     # ---------------------------------------------------------------- plumbing
     def _set_version(self, version: str) -> None:
@@ -110,7 +122,9 @@ class ThreeCX(StandIn):
         self.version = version
 
     def secrets(self) -> list[str]:
-        return [self.client_secret] + [t["access_token"] for t in self.tokens.values()]
+        return (
+            [self.client_secret] + [t["access_token"] for t in self.tokens.values()] + list(self.pbx.passwords.values())
+        )
 
     def error(self, status: int, message: str, code: Any = None) -> Response:
         code = _SYMBOLIC.get(code, code) if code else str(status)
@@ -169,25 +183,52 @@ class ThreeCX(StandIn):
                 }
                 for cid, t in self.tokens.items()
             },
+            "token_cooldown": self.cooldown.state(),
+            "gateway_parameter_names": dict(self.pbx.catalogue.names),
             "E164Settings": dict(self.e164.value),
+            # Trunk passwords are never part of an entity: AuthPassword shows only Concealed.
             "collections": {name: c.snapshot() for name, c in self.collections.items()},
         }
 
     def reset(self, options: dict) -> None:
-        unknown = set(options) - {"threecx_version"}
+        unknown = set(options) - _RESET_OPTIONS
         if unknown:
             raise ValueError(f"unknown reset options: {', '.join(sorted(unknown))}")
-        self._set_version(options.get("threecx_version", self.launch_version))
+        # Validate everything before changing anything.
+        names = check_names_option(options.get("gateway_parameter_names", {}))
+        limits = check_token_options(options.get("token_rate_limit", {}))
+        version = options.get("threecx_version", self.launch_version)
+        if version not in SUPPORTED_VERSIONS:
+            raise ValueError(f"threecx_version must be one of {', '.join(SUPPORTED_VERSIONS)}")
+        self._set_version(version)
         self.tokens.clear()
+        self.cooldown.configure(limits)
         self.e164.reset()
-        for coll in self.collections.values():
-            coll.reset()
+        self.pbx.reset(names)
 
     def c_revoke(self, req: Request) -> Response:
         with self.lock:
             count = len(self.tokens)
             self.tokens.clear()
         return Response.json(200, {"revoked": count})
+
+    def c_cooldown_clear(self, req: Request) -> Response:
+        with self.lock:
+            return Response.json(200, {"cleared": self.cooldown.clear()})
+
+    def c_extensions(self, req: Request) -> Response:
+        try:
+            body = req.json()
+        except ValueError:
+            return Response.json(400, {"error": "body must be JSON"})
+        if not isinstance(body, dict) or set(body) != {"extensions"}:
+            return Response.json(400, {"error": 'body must be {"extensions": [ ... ]}'})
+        try:
+            with self.lock:
+                out = self.pbx.upsert_extensions(body["extensions"])
+        except ValueError as exc:
+            return Response.json(400, {"error": str(exc)})
+        return Response.json(200, {"extensions": out})
 
     def c_expire(self, req: Request) -> Response:
         with self.lock:
@@ -264,6 +305,9 @@ class ThreeCX(StandIn):
                 400,
                 {"error": "unsupported_grant_type", "error_description": "The lab supports only client_credentials."},
             )
+        if form.get("client_id") == self.client_id and not self.cooldown.admit(self.client_id):
+            # Counted per client id, whatever the secret; issued tokens stay valid.
+            return Response.json(403, dict(_COOLING_DOWN))
         if not (
             secrets.compare_digest(form.get("client_id", ""), self.client_id)
             and secrets.compare_digest(form.get("client_secret", ""), self.client_secret)

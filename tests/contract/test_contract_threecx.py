@@ -90,7 +90,7 @@ def test_e164_get_select_patch(threecx_lab, cx):
 
 
 def test_documented_but_unimplemented_endpoint_is_501(cx):
-    err = assert_odata_error(cx.call("GET", "/Queues"), 501)
+    err = assert_odata_error(cx.call("GET", "/Parameters"), 501)
     assert "does not implement" in err["message"]
 
 
