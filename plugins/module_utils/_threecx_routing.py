@@ -1,0 +1,417 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) voip.threecx_twilio contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""Shared code of the 3CX call-routing modules (queues, ring groups, inbound and outbound rules).
+
+PRIVATE to this collection: may change without notice.
+
+* destinations (``ForwardNoAnswer``, inbound-rule destinations): option shape <-> ``Pbx.Destination``;
+* :class:`Mapped` fields, whose option value and API value have different shapes (an agent
+  list of numbers vs ``[{"Number": ...}]``), and :class:`ApiFieldMap` that encodes them;
+* :class:`Desired`: the module's params with values the module resolved (a trunk name turned
+  into its id), so that the engine compares what the PBX stores;
+* look-ups: objects by number, extensions, trunks by name or number, departments;
+* :func:`run_numbered_group`: the whole run of a queue or ring group module.
+
+Every check that can fail on input alone raises ValueError before any request; checks that
+need the PBX (an unknown extension, an unknown trunk) run on reads only, before any write.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import (
+    KIND_RAW,
+    Engine,
+    Field,
+    FieldMap,
+    deep_merge,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_eq
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
+    check_digits,
+    check_phone_number,
+    check_positive,
+    check_sip_uri,
+)
+
+# ---------------------------------------------------------------------------- destinations
+
+# option value -> Pbx.DestinationType
+DESTINATION_TYPES = {
+    "external": "External",
+    "voicemail": "VoiceMail",
+    "extension": "Extension",
+    "queue": "Queue",
+    "ring_group": "RingGroup",
+    "none": "None",
+}
+_DESTINATION_OPTIONS = dict((v, k) for k, v in DESTINATION_TYPES.items())
+# Types whose target is an internal number (a DN of the PBX).
+_INTERNAL = ("voicemail", "extension", "queue", "ring_group")
+
+
+def destination_argument_spec():
+    """Suboptions of a destination option (documented by each module)."""
+    return dict(
+        type=dict(type="str", required=True, choices=list(DESTINATION_TYPES)),
+        number=dict(type="str"),
+        external=dict(type="str"),
+    )
+
+
+def check_dn_number(option, value):
+    """An internal number (extension, queue, ring group): digits only."""
+    check_digits({option: value}, option, min_length=1, max_length=10)
+    return value
+
+
+def check_destination(option, dest):
+    """Validate a destination dict (input only, no request); return it normalised or None."""
+    if dest is None:
+        return None
+    kind = dest.get("type")
+    number = dest.get("number")
+    external = dest.get("external")
+    if kind == "external":
+        if number is not None:
+            raise ValueError("%s: type external takes the outside number or SIP URI in 'external', not in 'number'" % option)
+        if not external:
+            raise ValueError(
+                "%s: type external needs 'external', the outside number in full international format "
+                "(for example +14155550100) or a SIP URI (sip:+14155550100@example.sip.us1.twilio.com)" % option
+            )
+        if external.lower().startswith(("sip:", "sips:")):
+            check_sip_uri("%s.external" % option, external)
+        else:
+            check_phone_number("%s.external" % option, external)
+    elif kind in _INTERNAL:
+        if external is not None:
+            raise ValueError("%s: type %s takes an internal number in 'number', not 'external'" % (option, kind))
+        if not number:
+            what = "the extension whose voicemail takes the call" if kind == "voicemail" else "its number"
+            raise ValueError("%s: type %s needs 'number' (%s)" % (option, kind, what))
+        check_dn_number("%s.number" % option, number)
+    elif kind == "none":
+        if number is not None or external is not None:
+            raise ValueError("%s: type none takes neither 'number' nor 'external'" % option)
+    return {"type": kind, "number": number, "external": external}
+
+
+def destination_to_api(dest):
+    """Option shape -> Pbx.Destination (both target fields always sent, so no stale value stays)."""
+    return {"To": DESTINATION_TYPES[dest["type"]], "Number": dest.get("number") or "", "External": dest.get("external") or ""}
+
+
+def destination_from_api(api):
+    """Pbx.Destination -> option shape (None when the PBX has none)."""
+    if not isinstance(api, dict) or api.get("To") is None:
+        return None
+    kind = _DESTINATION_OPTIONS.get(api["To"], api["To"])
+    return {
+        "type": kind,
+        "number": (api.get("Number") or None) if kind in _INTERNAL else None,
+        "external": (api.get("External") or None) if kind == "external" else None,
+    }
+
+
+def destination_differs(current, desired):
+    """Compare what routes the call: the type and the target that type uses."""
+    if desired is None:
+        return False
+    current = current or {"type": "none", "number": None, "external": None}
+    return (current["type"], current.get("number"), current.get("external")) != (
+        desired["type"],
+        desired.get("number"),
+        desired.get("external"),
+    )
+
+
+# ---------------------------------------------------------------------------- fields
+
+
+class Mapped(Field):
+    """A field whose option value and API value have different shapes.
+
+    ``decode(api_value)`` gives the option shape (used for reading, results and diffs),
+    ``encode(option_value)`` the API shape (used for payloads), and ``compare(current,
+    desired)`` (both in option shape) says whether they differ.
+    """
+
+    def __init__(self, option, api, decode=None, encode=None, compare=None, read_only=False):
+        super(Mapped, self).__init__(option, api, KIND_RAW, read_only=read_only)
+        self.decode = decode or (lambda value: value)
+        self.encode = encode or (lambda value: copy.deepcopy(value))
+        self.compare = compare
+
+    def read(self, obj):
+        return self.decode(super(Mapped, self).read(obj))
+
+    def differs(self, current, desired):
+        if self.compare is not None:
+            return self.compare(current, desired)
+        return super(Mapped, self).differs(current, desired)
+
+
+class ApiFieldMap(FieldMap):
+    """A FieldMap that encodes :class:`Mapped` values into the API's shape."""
+
+    def to_api(self, options, base=None):
+        encoded = {}
+        for option, value in options.items():
+            field = self.by_option[option]
+            encoded[option] = field.encode(value) if isinstance(field, Mapped) else value
+        result = copy.deepcopy(base) if base is not None else {}
+        for option, value in encoded.items():
+            field = self.by_option[option]
+            node = result
+            for key in field.path[:-1]:
+                if not isinstance(node.get(key), dict):
+                    node[key] = {}
+                node = node[key]
+            node[field.path[-1]] = copy.deepcopy(value)
+        return result
+
+
+def enum_field(option, api, choices):
+    """An enum: option choices in snake_case, API values as the swagger spells them."""
+    back = dict((v, k) for k, v in choices.items())
+    return Mapped(option, api, decode=lambda v: back.get(v, v) if v is not None else None, encode=lambda v: choices[v])
+
+
+def numbers_field(option, api):
+    """A membership list (queue agents, ring group members) compared as a set of numbers.
+
+    OData replaces a whole array on PATCH, so the encoded value is always the full list.
+    """
+
+    def decode(value):
+        if not isinstance(value, list):
+            return []
+        return sorted(str(item.get("Number")) for item in value if isinstance(item, dict) and item.get("Number") is not None)
+
+    return Mapped(
+        option,
+        api,
+        decode=decode,
+        encode=lambda numbers: [{"Number": n} for n in sorted(numbers)],
+        compare=lambda current, desired: set(current or []) != set(desired),
+    )
+
+
+def destination_field(option, api):
+    return Mapped(option, api, decode=destination_from_api, encode=destination_to_api, compare=destination_differs)
+
+
+class Desired:
+    """What the engine sees as the module: the params, with values the module resolved.
+
+    The engine compares ``params``; a module that turned a trunk name into an id, or that
+    completed a membership list with the current members, hands the engine those values.
+    """
+
+    def __init__(self, module, **overrides):
+        self.params = dict(module.params, **overrides)
+        self.check_mode = module.check_mode
+        self._diff = module._diff
+
+
+# ---------------------------------------------------------------------------- look-ups
+
+
+def find_by_number(client, collection, number, expand=None):
+    """One Queue / RingGroup / Trunk by its number, or None (404 = absent).
+
+    ``by_number_path`` picks ``/Queues(Number='800')`` from 20.0.8 and
+    ``/Queues/Pbx.GetByNumber(number='800')`` before.
+    """
+    params = {"$expand": ",".join(expand)} if expand else None
+    return client.get_or_none(client.by_number_path(collection, number), params=params)
+
+
+def _any_of(field, values):
+    return " or ".join(odata_eq(field, v) for v in values)
+
+
+def check_extensions(client, option, numbers):
+    """Fail (before any write) when one of ``numbers`` is not an extension of the PBX; one GET."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return
+    found = client.list("/Users", filter=_any_of("Number", wanted), select=["Number"])
+    known = set(str(u.get("Number")) for u in found)
+    missing = [n for n in wanted if n not in known]
+    if missing:
+        raise ValueError(
+            "%s: no extension %s on the PBX. Give existing extension numbers (Admin Console > Users), "
+            "or create the extension first" % (option, ", ".join(repr(n) for n in missing))
+        )
+
+
+_TARGET_COLLECTIONS = {"queue": ("Queues", "queue"), "ring_group": ("RingGroups", "ring group")}
+
+
+def check_destination_target(client, option, dest):
+    """Fail (before any write) when the destination's internal number does not exist."""
+    if dest is None or dest["type"] not in _INTERNAL:
+        return
+    if dest["type"] in ("extension", "voicemail"):
+        check_extensions(client, "%s.number" % option, [dest["number"]])
+        return
+    collection, label = _TARGET_COLLECTIONS[dest["type"]]
+    if find_by_number(client, collection, dest["number"]) is None:
+        raise ValueError(
+            "%s: there is no %s %r on the PBX; create it first (voip.threecx_twilio.threecx_%s)"
+            % (option, label, dest["number"], dest["type"])
+        )
+
+
+def trunk_name(trunk):
+    gateway = trunk.get("Gateway") if isinstance(trunk, dict) else None
+    return (gateway or {}).get("Name")
+
+
+def find_trunk(client, name_or_number):
+    """The trunk whose name (``Gateway.Name``) or number is ``name_or_number``; ValueError if none.
+
+    The name wins over the number; two trunks with the same name are an error (never a guess).
+    The trunks are read in one GET (``$select=Id,Number,Gateway,DidNumbers``) and matched here,
+    because filtering on the nested ``Gateway/Name`` is not documented.
+    """
+    wanted = str(name_or_number)
+    trunks = client.list("/Trunks", select=["Id", "Number", "Gateway", "DidNumbers"])
+    by_name = [t for t in trunks if trunk_name(t) == wanted]
+    if len(by_name) > 1:
+        raise ValueError(
+            "trunk: %d trunks are named %r (numbers %s); give the trunk's number instead"
+            % (len(by_name), wanted, ", ".join(str(t.get("Number")) for t in by_name))
+        )
+    if by_name:
+        return by_name[0]
+    by_number = [t for t in trunks if str(t.get("Number")) == wanted]
+    if by_number:
+        return by_number[0]
+    known = ", ".join("%r (%s)" % (trunk_name(t), t.get("Number")) for t in trunks) or "none"
+    raise ValueError("trunk: no trunk named or numbered %r on the PBX; the trunks are: %s" % (wanted, known))
+
+
+def same_number(a, b):
+    """Phone numbers equal up to a leading '+' (3CX stores DIDs with or without it)."""
+    return a is not None and b is not None and str(a).lstrip("+") == str(b).lstrip("+")
+
+
+def find_groups(client, option, names):
+    """Department (group) names -> ids, in one GET of /Groups; ValueError naming unknown ones."""
+    wanted = sorted(set(names))
+    if not wanted:
+        return []
+    groups = client.list("/Groups", filter=_any_of("Name", wanted), select=["Id", "Name"])
+    by_name = {}
+    for group in groups:
+        by_name.setdefault(group.get("Name"), []).append(group.get("Id"))
+    missing = [n for n in wanted if n not in by_name]
+    if missing:
+        raise ValueError(
+            "%s: no department %s on the PBX (Admin Console > Departments)" % (option, ", ".join(repr(n) for n in missing))
+        )
+    doubled = [n for n in wanted if len(by_name[n]) > 1]
+    if doubled:
+        raise ValueError("%s: more than one department is named %s" % (option, ", ".join(repr(n) for n in doubled)))
+    return sorted(by_name[n][0] for n in wanted)
+
+
+# ---------------------------------------------------------------------------- queue / ring group
+
+
+class GroupSpec:
+    """What differs between a queue and a ring group; everything else is shared."""
+
+    def __init__(self, collection, kind, result_key, fields, members_option, members_api, timeouts, check_timeouts=None):
+        self.collection = collection  # "Queues"
+        self.kind = kind  # "queue"
+        self.result_key = result_key  # "queue"
+        self.fields = fields  # ApiFieldMap
+        self.members_option = members_option  # "agents"
+        self.members_api = members_api  # "Agents"
+        self.timeouts = timeouts  # options that must be > 0
+        self.check_timeouts = check_timeouts  # callable(module, effective options) for warnings
+
+
+def numbered_group_argument_spec(members_option, strategy_option, strategy_choices, strategy_default, timeouts):
+    spec = dict(
+        number=dict(type="str", required=True),
+        name=dict(type="str"),
+        state=dict(type="str", default="present", choices=["present", "absent"]),
+        no_answer_destination=dict(type="dict", options=destination_argument_spec()),
+    )
+    spec[members_option] = dict(type="list", elements="str")
+    spec["purge_" + members_option] = dict(type="bool", default=True)
+    spec[strategy_option] = dict(type="str", default=strategy_default, choices=list(strategy_choices))
+    for option in timeouts:
+        spec[option] = dict(type="int")
+    return spec
+
+
+def run_numbered_group(module, spec):
+    """The whole run of threecx_queue / threecx_ring_group; returns the result dict."""
+    p = module.params
+    members_option = spec.members_option
+    client = module.client
+    label = "%s %s" % (spec.kind, p["number"])
+    # Input checks, before any request.
+    check_dn_number("number", p["number"])
+    if p["name"] is not None and not p["name"].strip():
+        raise ValueError("name must not be empty")
+    for option in spec.timeouts:
+        check_positive(p, option, maximum=86400)
+    members = None
+    if p[members_option] is not None:
+        members = []
+        for item in p[members_option]:
+            check_dn_number(members_option, item)
+            if item not in members:
+                members.append(item)
+    destination = check_destination("no_answer_destination", p["no_answer_destination"])
+
+    def lookup():
+        return find_by_number(client, spec.collection, p["number"], expand=[spec.members_api])
+
+    current = lookup()
+    engine_fields = spec.fields
+    if p["state"] == "absent":
+        engine = Engine(module, engine_fields, result_key=spec.result_key, kind=spec.kind)
+        return engine.absent(current, delete=lambda c: client.delete("/%s(%s)" % (spec.collection, c["Id"])), name=p["number"])
+
+    if current is None and not p["name"]:
+        raise ValueError("name is required to create %s (it does not exist yet)" % label)
+    # Checks that need reads, still before any write.
+    if members:
+        check_extensions(client, members_option, members)
+    check_destination_target(client, "no_answer_destination", destination)
+
+    overrides = {"no_answer_destination": destination}
+    if members is not None:
+        if not p["purge_" + members_option] and current is not None:
+            # Keep the members the PBX has and add the given ones: the list to PATCH is the union.
+            have = engine_fields.by_option[members_option].read(current)
+            members = sorted(set(have) | set(members))
+        overrides[members_option] = sorted(members)
+    desired = Desired(module, **overrides)
+    if spec.check_timeouts is not None:
+        effective = dict((o, desired.params[o] if desired.params[o] is not None else engine_fields.by_option[o].read(current or {})) for o in spec.timeouts)
+        spec.check_timeouts(module, effective)
+
+    engine = Engine(desired, engine_fields, result_key=spec.result_key, kind=spec.kind)
+
+    def create(payload):
+        made = client.post("/%s" % spec.collection, payload)
+        # The reply may leave out navigation properties (the members): lay the payload over it.
+        return deep_merge(made if isinstance(made, dict) else {}, payload)
+
+    def update(cur, payload):
+        client.patch("/%s(%s)" % (spec.collection, cur["Id"]), payload)
+
+    return engine.present(current, create=create, update=update, name=p["number"], find=lookup)
