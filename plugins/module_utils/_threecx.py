@@ -129,7 +129,7 @@ def odata_query(filter=None, select=None, expand=None, orderby=None, top=None, s
 def parse_version(text):
     """'20.0.8.1121' -> (20, 0, 8, 1121); tolerant of suffixes like '20.0.9 (build x)'."""
     parts = []
-    for piece in str(text or "").strip().split(" ")[0].split("."):
+    for piece in str(text or "").strip().split(" ", 1)[0].split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
         if not digits:
             break

@@ -39,7 +39,13 @@ try:
 except ImportError:  # pragma: no cover - exercised by ansible-test's import test
     HAS_TWILIO = False
     TWILIO_IMPORT_ERROR = traceback.format_exc()
-    TwilioException = TwilioRestException = Exception
+
+    class TwilioException(Exception):
+        """Stand-in so that except clauses stay valid without the SDK."""
+
+    class TwilioRestException(TwilioException):
+        """Stand-in so that except clauses stay valid without the SDK."""
+
     TwilioHttpClient = object
     Client = None
 

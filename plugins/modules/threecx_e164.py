@@ -20,7 +20,7 @@ description:
   - The settings are PBX-wide and affect every trunk. Per-trunk E164 processing of incoming
     numbers is a trunk setting (C(E164ProcessIncomingNumber)), not changed by this module.
 author:
-  - voip.threecx_twilio developers
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
   - voip.threecx_twilio.threecx
   - voip.threecx_twilio.attributes

@@ -22,7 +22,7 @@ description:
     is adopted, never duplicated.
   - Only the options you set are compared and sent; of the routes only route 1 is managed.
 author:
-  - voip.threecx_twilio developers
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
   - voip.threecx_twilio.threecx
   - voip.threecx_twilio.attributes

@@ -20,7 +20,7 @@ description:
     group made outside Ansible with that number is adopted, never duplicated.
   - Only the options you set are compared and sent; the others keep their value on the PBX.
 author:
-  - voip.threecx_twilio developers
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
   - voip.threecx_twilio.threecx
   - voip.threecx_twilio.attributes
