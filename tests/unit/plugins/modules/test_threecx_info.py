@@ -1,0 +1,218 @@
+"""threecx_info in-process against scripted XAPI replies: reads only, secrets never returned."""
+
+import json
+
+import pytest
+
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx
+from ansible_collections.voip.threecx_twilio.plugins.modules import threecx_info
+from tests.unit.plugins.fakes import Reply, ScriptedAdapter, session_with
+from tests.unit.plugins.modtest import run_module
+
+SECRET = "info-test-client-secret"
+PASSWORD = "Trunk-Passw0rd-Never-Shown"
+CONN = {"url": "https://pbx.test:5001", "client_id": "ansible", "client_secret": SECRET}
+PARAMS = [
+    {
+        "Id": 141,
+        "Name": "FromUserPart",
+        "Description": "From",
+        "CanHaveDID": False,
+        "InboundPossibleValues": ["CallerNum"],
+        "OutboundPossibleValues": ["OriginatorCallerId"],
+        "SourceIDPossibleValues": [],
+    },
+    {"Id": 121, "Name": "RemotePartyIDCallingPartyUserPart", "OutboundPossibleValues": ["OriginatorCallerId"]},
+    {"Id": 101, "Name": "P-Asserted-Identity-User", "OutboundPossibleValues": []},
+    {"Id": 102, "Name": "P-Asserted-Identity-Host"},
+    {"Id": 152, "Name": "PPreferredIdentityUserPart"},
+]
+VALUES = [{"Id": 30, "Name": "OriginatorCallerId", "Description": "orig"}]
+CODECS = [{"Id": 3, "Name": "G.711 u-law", "RfcName": "PCMU"}]
+TRUNK = {
+    "Id": 7,
+    "Number": "10000",
+    "AuthID": "pbx1",
+    "AuthPassword": {"Concealed": True, "Value": PASSWORD},
+    "DidNumbers": ["+14155550100"],
+    "TransportRestriction": "UDP",
+    "Gateway": {
+        "Name": "Twilio",
+        "Host": "a.sip.us1.twilio.com",
+        "Port": 5060,
+        "RequireRegistrationFor": "InOutCalls",
+        "TemplateFilename": "t.pv.xml",
+        "OutboundParams": [],
+    },
+}
+QUEUE = {
+    "Id": 3,
+    "Number": "800",
+    "Name": "Support",
+    "PollingStrategy": "RingAll",
+    "RingTimeout": 10,
+    "ForwardNoAnswer": {"To": "External", "External": "+14155550199"},
+    "Agents": [{"Number": "100"}],
+}
+
+
+@pytest.fixture
+def pbx(monkeypatch, tmp_path):
+    adapter = ScriptedAdapter().always("POST", "/connect/token", Reply(200, {"access_token": "tok", "expires_in": 3600}))
+    real = _threecx.ThreeCXClient
+
+    def factory(*args, **kwargs):
+        kwargs["session"] = session_with(adapter)
+        kwargs["token_cache"] = _threecx.TokenCache(str(tmp_path))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_threecx, "ThreeCXClient", factory)
+    return adapter
+
+
+def everything(adapter, version="20.0.10.100", params=None):
+    params = PARAMS if params is None else params
+    adapter.always("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": version, "FQDN": "pbx.example.com", "MaxDIDPerTrunk": 100}))
+    adapter.always("GET", "/Defs/GatewayParameters", Reply(200, {"value": params}))
+    adapter.always("GET", "/Defs/GatewayParameterValues", Reply(200, {"value": VALUES}))
+    adapter.always("GET", "/Defs/Codecs", Reply(200, {"value": CODECS}))
+    adapter.always(
+        "GET",
+        "/TrunkTemplates",
+        Reply(200, {"value": [{"Id": "GenericSIPTrunk.pv.xml", "Name": "Generic", "IsCustom": False, "TemplateType": "Supported"}]}),
+    )
+    adapter.always("GET", "/Trunks", Reply(200, {"value": [TRUNK]}))
+    adapter.always("GET", "/Queues", Reply(200, {"@odata.context": "x", "value": [QUEUE]}))
+    adapter.always("GET", "/RingGroups", Reply(200, {"value": [{"Id": 4, "Number": "700", "RingStrategy": "RingAll"}]}))
+    adapter.always("GET", "/InboundRules", Reply(200, {"value": [{"Id": 5, "RuleName": "Main", "Condition": "BasedOnDID", "Data": "14155550100"}]}))
+    adapter.always("GET", "/OutboundRules", Reply(200, {"value": [{"Id": 6, "Name": "To Twilio", "Routes": [{"TrunkId": 7, "StripDigits": 0}]}]}))
+    adapter.always("GET", "/E164Settings", Reply(200, {"Enabled": False, "CountryCode": "1"}))
+    return adapter
+
+
+def run(monkeypatch, **args):
+    return run_module(threecx_info.main, dict(CONN, **args), monkeypatch)
+
+
+def xapi_paths(adapter):
+    return [u.split("/xapi/v1")[1].split("?")[0] for m, u, _ignored, _b in adapter.sent if "/xapi/v1" in u]
+
+
+def test_gather_all(pbx, monkeypatch):
+    everything(pbx)
+    kind, result = run(monkeypatch)
+    assert kind == "exit", result
+    assert result["changed"] is False
+    assert all(m == "GET" for m, u, _h, _b in pbx.sent if "/xapi/v1" in u)
+    assert result["system"] == {
+        "version": "20.0.10.100",
+        "fqdn": "pbx.example.com",
+        "max_did_per_trunk": 100,
+        "number_keys": True,
+        "number_key_example": "/Queues(Number='800')",
+        "expires_in_unit": "seconds",
+    }
+    gw = result["gateway_parameters"]
+    assert gw["parameters"][0] == {
+        "id": 141,
+        "name": "FromUserPart",
+        "description": "From",
+        "can_have_did": False,
+        "inbound_possible_values": ["CallerNum"],
+        "outbound_possible_values": ["OriginatorCallerId"],
+        "source_id_possible_values": [],
+    }
+    assert gw["parameter_values"] == [{"id": 30, "name": "OriginatorCallerId", "description": "orig"}]
+    assert gw["caller_id_candidates"]["pai_user_part"] == ["P-Asserted-Identity-User"]
+    assert gw["caller_id_parameters"] == {
+        "from_user_part": "FromUserPart",
+        "rpid_user_part": "RemotePartyIDCallingPartyUserPart",
+        "pai_user_part": "P-Asserted-Identity-User",
+        "ppi_user_part": "PPreferredIdentityUserPart",
+    }
+    assert gw["caller_id_problems"] == {}
+    assert result["codecs"] == [{"id": 3, "name": "G.711 u-law", "rfc_name": "PCMU"}]
+    assert result["templates"][0]["is_custom"] is False
+    [trunk] = result["trunks"]
+    assert trunk["name"] == "Twilio" and trunk["registrar"] == "a.sip.us1.twilio.com" and trunk["number"] == "10000"
+    assert trunk["authentication"] == "credentials"
+    assert "auth_password" not in trunk
+    assert result["queues"][0]["polling_strategy"] == "RingAll"
+    assert result["queues"][0]["forward_no_answer"] == {"to": "External", "external": "+14155550199"}
+    assert result["ring_groups"][0]["ring_strategy"] == "RingAll"
+    assert result["inbound_rules"][0]["rule_name"] == "Main"
+    assert result["outbound_rules"][0]["routes"] == [{"trunk_id": 7, "strip_digits": 0}]
+    assert result["e164"] == {"enabled": False, "country_code": "1"}
+    text = json.dumps(result)
+    assert PASSWORD not in text and SECRET not in text
+
+
+@pytest.mark.parametrize(
+    "version,number_keys,example,unit",
+    [
+        ("20.0.7.900", False, "/Queues/Pbx.GetByNumber(number='800')", "minutes"),
+        ("20.0.8.1121", True, "/Queues(Number='800')", "minutes"),
+        ("20.0.9.10", True, "/Queues(Number='800')", "seconds"),
+        ("20.0.10.1", True, "/Queues(Number='800')", "seconds"),
+    ],
+)
+def test_what_the_version_implies(pbx, monkeypatch, version, number_keys, example, unit):
+    everything(pbx, version=version)
+    kind, result = run(monkeypatch, gather=["system"])
+    assert result["system"]["number_keys"] is number_keys
+    assert result["system"]["number_key_example"] == example
+    assert result["system"]["expires_in_unit"] == unit
+    assert set(xapi_paths(pbx)) == {"/Defs/Pbx.GetSystemParameters()"}
+
+
+def test_templates_select_is_cut_to_the_version(pbx, monkeypatch):
+    everything(pbx, version="20.0.9.1")
+    run(monkeypatch, gather=["templates"])
+    [query] = [u for m, u, _h, _b in pbx.sent if "/TrunkTemplates" in u]
+    assert "IsCustom" not in query
+
+
+def test_gather_a_subset_reads_only_that(pbx, monkeypatch):
+    everything(pbx)
+    kind, result = run(monkeypatch, gather=["gateway_parameters", "trunks"])
+    assert set(result) >= {"system", "gateway_parameters", "trunks"}
+    assert "queues" not in result and "e164" not in result and "codecs" not in result
+    assert set(xapi_paths(pbx)) == {"/Defs/Pbx.GetSystemParameters()", "/Defs/GatewayParameters", "/Defs/GatewayParameterValues", "/Trunks"}
+
+
+def test_unresolvable_names_are_reported_not_fatal(pbx, monkeypatch):
+    everything(pbx, params=[p for p in PARAMS if "Asserted" not in p["Name"]])
+    kind, result = run(monkeypatch, gather=["gateway_parameters"])
+    assert kind == "exit"
+    gw = result["gateway_parameters"]
+    assert gw["caller_id_parameters"]["pai_user_part"] is None
+    assert gw["caller_id_parameters"]["ppi_user_part"] == "PPreferredIdentityUserPart"
+    assert "P-Asserted-Identity user part" in gw["caller_id_problems"]["pai_user_part"]
+
+
+def test_check_mode_is_the_same(pbx, monkeypatch):
+    everything(pbx)
+    kind, result = run(monkeypatch, _ansible_check_mode=True, gather=["e164"])
+    assert kind == "exit" and result["changed"] is False and result["e164"]["enabled"] is False
+
+
+def test_secret_keys_are_dropped_everywhere():
+    assert threecx_info.scrub(
+        {"A": {"AuthPassword": {"Value": "x"}, "ClientSecret": "y", "B": [{"AccessToken": "z", "C": 1}]}, "@odata.context": "u"}
+    ) == {"A": {"B": [{"C": 1}]}}
+
+
+@pytest.mark.parametrize(
+    "args,fragment", [(dict(gather=["nope"]), "value of gather must be one or more of"), (dict(timeout=0), "timeout must be a positive number")]
+)
+def test_bad_input_fails_before_any_request(pbx, monkeypatch, args, fragment):
+    kind, result = run(monkeypatch, **args)
+    assert kind == "fail" and fragment in result["msg"]
+    assert pbx.sent == []
+
+
+def test_api_error(pbx, monkeypatch):
+    pbx.always("GET", "/Defs/Pbx.GetSystemParameters()", Reply(403, {"error": {"code": "403", "message": "Forbidden"}}))
+    kind, result = run(monkeypatch)
+    assert kind == "fail" and "HTTP 403: Forbidden" in result["msg"]
+    assert SECRET not in json.dumps(result)
