@@ -30,7 +30,10 @@ def check_digits(params, option, min_length=0, max_length=None, extra=""):
             % (option, allowed, value, ", ".join(repr(ch) for ch in bad))
         )
     if len(value) < min_length:
-        raise ValueError("%s must have at least %d digit(s); got %r" % (option, min_length, value) + (". Leave it unset to keep the PBX's value" if min_length else ""))
+        raise ValueError(
+            "%s must have at least %d digit(s); got %r" % (option, min_length, value)
+            + (". Leave it unset to keep the PBX's value" if min_length else "")
+        )
     if max_length is not None and len(value) > max_length:
         raise ValueError("%s must have at most %d characters; got %r (%d)" % (option, max_length, value, len(value)))
 
@@ -70,7 +73,13 @@ def check_fqdn(option, value):
     if not text or len(text) > 253 or len(labels) < 2:
         raise ValueError("%s must be a fully qualified host name such as example.sip.us1.twilio.com; got %r" % (option, value))
     for label in labels:
-        if not label or len(label) > 63 or label[0] == "-" or label[-1] == "-" or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label):
+        if (
+            not label
+            or len(label) > 63
+            or label[0] == "-"
+            or label[-1] == "-"
+            or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label)
+        ):
             raise ValueError(
                 "%s must be a host name made of letters, digits and hyphens (no leading or trailing hyphen, labels of 1 to 63 characters); "
                 "%r has the bad part %r" % (option, value, label)
@@ -89,7 +98,9 @@ def check_ipv4(option, value, prefix=None):
         address = ipaddress.IPv4Address(text)
     except ValueError:
         kind = "an IPv6 address" if ":" in text else "not an IPv4 address"
-        raise ValueError("%s: %r is %s; Twilio IP access control lists take IPv4 dotted-decimal addresses only (for example 203.0.113.10)" % (option, text, kind))
+        raise ValueError(
+            "%s: %r is %s; Twilio IP access control lists take IPv4 dotted-decimal addresses only (for example 203.0.113.10)" % (option, text, kind)
+        )
     if prefix is None:
         return str(address), 32
     try:
@@ -135,4 +146,84 @@ def check_sip_uri(option, value):
     if not user:
         raise ValueError("%s: the SIP URI %r has no user part before '@'" % (option, text))
     check_fqdn(option, host)
+    return text
+
+
+# ---- Twilio SIP side (appended) ------------------------------------------------------------
+
+_TWILIO_SIP_SUFFIX = ".sip.twilio.com"
+
+
+def check_sip_domain_name(option, value):
+    """A Twilio SIP Domain name: ``acme`` or ``acme.sip.twilio.com``; returns the full, lower-case name.
+
+    Labels are letters, digits and hyphens (Twilio's rule); a sub-domain (``pbx.acme``) is allowed.
+    The regional or edge URI (``acme.sip.ie1.twilio.com``) is not a domain name and is refused
+    with the name to use instead.
+    """
+    text = str(value).strip().lower().rstrip(".")
+    if not text:
+        raise ValueError("%s must not be empty; give a short name such as acme or the full acme.sip.twilio.com" % option)
+    if text.endswith(_TWILIO_SIP_SUFFIX):
+        short = text[: -len(_TWILIO_SIP_SUFFIX)]
+    elif text.endswith(".twilio.com") and ".sip." in text:
+        short = text.split(".sip.", 1)[0]
+        raise ValueError(
+            "%s: %r is a regional or edge SIP URI, not a domain name; give %s.sip.twilio.com (or just %s) "
+            "and use the module's sip_uri / sip_uris results for the region's address" % (option, value, short, short)
+        )
+    elif text.endswith("twilio.com"):
+        raise ValueError("%s: a Twilio SIP Domain name must end with .sip.twilio.com; got %r" % (option, value))
+    else:
+        short = text
+    if not short:
+        raise ValueError("%s: %r has no name before .sip.twilio.com" % (option, value))
+    for label in short.split("."):
+        if (
+            not label
+            or len(label) > 63
+            or label[0] == "-"
+            or label[-1] == "-"
+            or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label)
+        ):
+            raise ValueError(
+                "%s may contain only letters, digits and hyphens (no leading or trailing hyphen, at most 63 per "
+                "dot-separated part); %r has the bad part %r" % (option, value, label)
+            )
+    full = short + _TWILIO_SIP_SUFFIX
+    if len(full) > 253:
+        raise ValueError("%s: %r is longer than a host name may be" % (option, value))
+    return full
+
+
+def check_http_url(option, value, allow_empty=True):
+    """An absolute http(s) URL (a webhook); ``""`` clears the setting when ``allow_empty``."""
+    if value is None:
+        return None
+    text = str(value)
+    if text == "" and allow_empty:
+        return text
+    scheme, sep, rest = text.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    if not sep or scheme.lower() not in ("http", "https") or not host or any(ch.isspace() for ch in text):
+        raise ValueError(
+            "%s must be an absolute http:// or https:// URL without spaces (for example https://example.com/voice)%s; got %r"
+            % (option, ', or "" to clear it' if allow_empty else "", text)
+        )
+    return text
+
+
+def check_sid(option, value, prefix, allow_empty=False):
+    """A Twilio SID: two-letter ``prefix`` and 32 hex digits (``""`` allowed to clear when ``allow_empty``)."""
+    if value is None:
+        return None
+    text = str(value)
+    if text == "" and allow_empty:
+        return text
+    body = text[2:]
+    if not (text[:2] == prefix and len(body) == 32 and all(ch in "0123456789abcdefABCDEF" for ch in body)):
+        raise ValueError(
+            "%s must be a Twilio SID starting with %s followed by 32 hexadecimal digits%s; got %r"
+            % (option, prefix, ' (or "" to clear it)' if allow_empty else "", text)
+        )
     return text

@@ -1,0 +1,304 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright (c) voip.threecx_twilio contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: twilio_ip_acl
+short_description: Manage a Twilio SIP IP access control list and its addresses
+version_added: 0.1.0
+description:
+  - Creates, updates or deletes a Twilio IP access control list (IP ACL) and the IPv4 addresses
+    and ranges in it. A SIP Domain with the list mapped accepts calls only from those addresses
+    (see M(voip.threecx_twilio.twilio_sip_domain)).
+  - The list is found by its O(friendly_name), which this module treats as unique in the
+    account; two lists with the same name are an error that names both SIDs.
+  - Entries are matched by address and prefix length. By default the list holds exactly the
+    entries given (O(purge_ip_addresses=true)), because it is an allow-list.
+author:
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
+extends_documentation_fragment:
+  - voip.threecx_twilio.twilio
+  - voip.threecx_twilio.attributes
+  - voip.threecx_twilio.attributes.TWILIO
+attributes:
+  check_mode:
+    support: full
+    details:
+      - Reads the list and its entries and predicts the result; sends no write.
+  diff_mode:
+    support: full
+    details:
+      - Shows the entries (as C(address/prefix)) before and after.
+  idempotent:
+    support: full
+options:
+  friendly_name:
+    description:
+      - The list's name (at most 255 characters), its natural key in the account.
+      - The C(voip.threecx_twilio.twilio_sip_domain) role names it C(<domain> PBX).
+    type: str
+    required: true
+  state:
+    description:
+      - V(present) creates or updates the list; V(absent) deletes it with its entries.
+    type: str
+    choices: [present, absent]
+    default: present
+  ip_addresses:
+    description:
+      - The entries, each either a string (V(203.0.113.10) or V(198.51.100.0/24)) or a dict with
+        C(ip), optional C(cidr_prefix_length) (1 to 32, default 32) and optional C(friendly_name).
+      - IPv4 only (Twilio does not take IPv6), at most 100 entries.
+      - A /0 prefix is refused, because Twilio stores it as /32 and the list would never converge.
+        To allow every address (rarely wise) give V(0.0.0.0/1) and V(128.0.0.0/1).
+      - An entry's C(friendly_name) defaults, when the entry is created, to C(<ip>/<prefix>). It is
+        compared only when given, so entries made elsewhere keep their names.
+      - Not set means the entries are not looked at.
+    type: list
+    elements: raw
+  purge_ip_addresses:
+    description:
+      - Remove entries not given in O(ip_addresses). Only used when O(ip_addresses) is set.
+    type: bool
+    default: true
+notes:
+  - A create whose reply is lost is not sent again; the module re-reads by name (or address)
+    instead, so retries never make a duplicate.
+seealso:
+  - module: voip.threecx_twilio.twilio_sip_domain
+  - name: IpAccessControlList resource
+    description: Twilio's API reference.
+    link: https://www.twilio.com/docs/voice/sip/api/sip-ipaccesscontrollist-resource
+"""
+
+EXAMPLES = r"""
+- name: Allow the PBX's public address
+  voip.threecx_twilio.twilio_ip_acl:
+    account_sid: "{{ twilio_account_sid }}"
+    auth_token: "{{ vault_twilio_auth_token }}"
+    region: ie1
+    friendly_name: acme-fallback PBX
+    ip_addresses:
+      - 203.0.113.10
+      - ip: 198.51.100.0
+        cidr_prefix_length: 28
+        friendly_name: ACME office NAT pool
+  register: acme_acl
+
+- name: Add an address without removing the others
+  voip.threecx_twilio.twilio_ip_acl:
+    friendly_name: acme-fallback PBX
+    ip_addresses: [192.0.2.44]
+    purge_ip_addresses: false
+
+- name: Delete the list
+  voip.threecx_twilio.twilio_ip_acl:
+    friendly_name: acme-fallback PBX
+    state: absent
+"""
+
+RETURN = r"""
+ip_acl:
+  description: The list after the run (predicted in check mode); empty after a delete.
+  returned: success
+  type: dict
+  contains:
+    sid:
+      description: The list's SID (null when check mode predicts a create).
+      type: str
+      sample: AL0123456789abcdef0123456789abcdef
+    friendly_name:
+      description: The list's name.
+      type: str
+      sample: acme-fallback PBX
+    ip_addresses:
+      description: The entries, sorted by address and prefix.
+      type: list
+      elements: dict
+      contains:
+        sid:
+          description: The entry's SID (absent for entries check mode predicts).
+          type: str
+          sample: IP0123456789abcdef0123456789abcdef
+        ip:
+          description: The address.
+          type: str
+          sample: 203.0.113.10
+        cidr_prefix_length:
+          description: The prefix length (32 for a single address).
+          type: int
+          sample: 32
+        friendly_name:
+          description: The entry's name.
+          type: str
+          sample: 203.0.113.10/32
+msg:
+  description: What the module did, in words.
+  returned: always
+  type: str
+  sample: "IP access control list acme-fallback PBX created; ip_addresses: 2 created"
+diff:
+  description: Before and after (only in diff mode); entries as C(address/prefix).
+  returned: when diff mode is on
+  type: dict
+  sample:
+    before:
+      ip_addresses: [203.0.113.10/32]
+    after:
+      ip_addresses: [198.51.100.0/28, 203.0.113.10/32]
+"""
+
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Children, Engine, Field, FieldMap, combine
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_ipv4
+
+MAX_ENTRIES = 100
+
+FIELDS = FieldMap(
+    Field("sid", "sid", read_only=True),
+    Field("friendly_name", "friendly_name"),
+)
+
+ENTRY_FIELDS = FieldMap(
+    Field("sid", "sid", read_only=True),
+    Field("ip", "ip_address"),
+    Field("cidr_prefix_length", "cidr_prefix_length"),
+    Field("friendly_name", "friendly_name"),
+)
+
+
+def entry_key(entry):
+    return "%s/%s" % (entry.get("ip"), entry.get("cidr_prefix_length"))
+
+
+def parse_entries(value):
+    """ip_addresses as [{"ip", "cidr_prefix_length", "friendly_name" or None}]; errors name the entry."""
+    if value is None:
+        return None
+    if len(value) > MAX_ENTRIES:
+        raise ValueError("ip_addresses has %d entries; a Twilio IP access control list holds at most %d" % (len(value), MAX_ENTRIES))
+    entries = []
+    seen = {}
+    for index, item in enumerate(value):
+        option = "ip_addresses[%d]" % index
+        if isinstance(item, str):
+            ip, prefix = check_ipv4(option, item)
+            name = None
+        elif isinstance(item, dict):
+            unknown = sorted(set(item) - set(("ip", "cidr_prefix_length", "friendly_name")))
+            if unknown:
+                raise ValueError("%s has unknown key(s) %s; use ip, cidr_prefix_length and friendly_name" % (option, ", ".join(unknown)))
+            if not item.get("ip"):
+                raise ValueError("%s needs an ip (an IPv4 address such as 203.0.113.10)" % option)
+            prefix = item.get("cidr_prefix_length")
+            if isinstance(prefix, bool):
+                raise ValueError("%s: cidr_prefix_length must be a whole number from 1 to 32; got %r" % (option, prefix))
+            ip, prefix = check_ipv4(option, item["ip"], prefix)
+            name = item.get("friendly_name")
+            if name is not None:
+                name = str(name)
+                if not name or len(name) > 255:
+                    raise ValueError("%s: friendly_name must have 1 to 255 characters" % option)
+        else:
+            raise ValueError("%s must be a string such as 203.0.113.10 or 198.51.100.0/24, or a dict with ip; got %r" % (option, item))
+        entry = {"ip": ip, "cidr_prefix_length": prefix, "friendly_name": name}
+        key = entry_key(entry)
+        if key in seen:
+            raise ValueError("ip_addresses lists %s twice (entries %d and %d); give each address and prefix once" % (key, seen[key], index))
+        seen[key] = index
+        entries.append(entry)
+    return entries
+
+
+def normalise(api_entry):
+    """Twilio's 0 or missing prefix means the whole address: /32."""
+    entry = dict(api_entry)
+    if not entry.get("cidr_prefix_length"):
+        entry["cidr_prefix_length"] = 32
+    return entry
+
+
+def find_acl(module):
+    acls = sip.list_all(module.client.sip.ip_access_control_lists)
+    return sip.find_by_friendly_name(acls, module.params["friendly_name"], "IP access control list", "friendly_name")
+
+
+def main():
+    module = TwilioModule(
+        argument_spec=dict(
+            friendly_name=dict(type="str", required=True),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            ip_addresses=dict(type="list", elements="raw"),
+            purge_ip_addresses=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    engine = Engine(module, FIELDS, result_key="ip_acl", kind="IP access control list")
+    with module.api_errors():
+        if not p["friendly_name"] or len(p["friendly_name"]) > 255:
+            raise ValueError("friendly_name must have 1 to 255 characters; got %d" % len(p["friendly_name"] or ""))
+        wanted = parse_entries(p["ip_addresses"])
+        acls = module.client.sip.ip_access_control_lists
+        current = find_acl(module)
+        if p["state"] == "absent":
+            result = engine.absent(current, delete=lambda c: sip.delete_if_present(acls(c["sid"])), name=p["friendly_name"])
+        else:
+            result = engine.present(
+                current,
+                create=lambda payload: sip.as_dict(acls.create(**payload)),
+                predict=lambda payload: dict(payload, sid=None),
+                find=lambda: find_acl(module),
+                name=p["friendly_name"],
+            )
+            result = reconcile_entries(module, result, current, wanted)
+    module.exit_json(**result)
+
+
+def reconcile_entries(module, result, current, wanted):
+    acl_sid = result["ip_acl"].get("sid")
+    entries = module.client.sip.ip_access_control_lists(acl_sid).ip_addresses if acl_sid else None
+    existing = [normalise(e) for e in sip.list_all(entries)] if current is not None else []
+    if wanted is None:
+        result["ip_acl"]["ip_addresses"] = sorted((ENTRY_FIELDS.from_api(e) for e in existing), key=entry_key)
+        return result
+    children = Children(module, "ip_addresses", key=entry_key, fields=ENTRY_FIELDS, purge=module.params["purge_ip_addresses"])
+
+    def find(want):
+        for item in sip.list_all(entries):
+            if entry_key(ENTRY_FIELDS.from_api(normalise(item))) == entry_key(want):
+                return normalise(item)
+        return None
+
+    def create(want):
+        name = want["friendly_name"] or entry_key(want)
+        return sip.create_or_find(
+            lambda: normalise(sip.as_dict(entries.create(ip_address=want["ip"], cidr_prefix_length=want["cidr_prefix_length"], friendly_name=name))),
+            lambda: find(want),
+            "ip_addresses entry %s" % entry_key(want),
+        )
+
+    def update(item, want):
+        entries(item["sid"]).update(friendly_name=want["friendly_name"])
+
+    def delete(item):
+        sip.delete_if_present(entries(item["sid"]))
+
+    outcome = children.run(existing, wanted, create=create, update=update, delete=delete)
+    items = []
+    for item in outcome["items"]:
+        item = dict(item)
+        if not item.get("friendly_name"):
+            item["friendly_name"] = entry_key(item)
+        items.append(item)
+    outcome["items"] = items
+    return combine(result, outcome, "ip_acl", "ip_addresses")
+
+
+if __name__ == "__main__":
+    main()
