@@ -87,11 +87,7 @@ class FieldMap:
 
     def desired(self, params):
         """Options the user set (``None`` = not set = don't care)."""
-        return dict(
-            (f.option, params[f.option])
-            for f in self.fields
-            if not f.read_only and params.get(f.option) is not None
-        )
+        return dict((f.option, params[f.option]) for f in self.fields if not f.read_only and params.get(f.option) is not None)
 
     def from_api(self, obj):
         """The API object in option names; write-only fields are never read back."""

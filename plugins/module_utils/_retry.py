@@ -66,7 +66,7 @@ class RetryPolicy:
         if server_delay is not None:
             return min(server_delay, self.max_delay)
         # Full jitter keeps parallel forks hitting one PBX or account from retrying in step.
-        ceiling = min(self.max_delay, self.backoff * (2 ** attempt))
+        ceiling = min(self.max_delay, self.backoff * (2**attempt))
         return self._rng.uniform(ceiling / 2, ceiling)
 
     def wait(self, attempt, retry_after=None):

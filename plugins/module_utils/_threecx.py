@@ -33,13 +33,11 @@ except ImportError:  # pragma: no cover - the controller is POSIX; degrade to no
     fcntl = None
 
 try:
-    import requests
     from requests import exceptions as requests_exceptions
 
     HAS_REQUESTS = True
     REQUESTS_IMPORT_ERROR = None
 except ImportError:  # pragma: no cover - exercised by ansible-test's import test
-    requests = None
     requests_exceptions = None
     HAS_REQUESTS = False
     REQUESTS_IMPORT_ERROR = traceback.format_exc()
@@ -368,9 +366,7 @@ class ThreeCXClient:
         attempt = 0
         while True:
             try:
-                response = self.session.request(
-                    method, full_url, params=params, json=json_body, data=data, headers=headers, timeout=self.timeout
-                )
+                response = self.session.request(method, full_url, params=params, json=json_body, data=data, headers=headers, timeout=self.timeout)
             except requests_exceptions.RequestException as exc:
                 self.calls.append((method, path, None))
                 sent = not isinstance(exc, (requests_exceptions.ConnectTimeout, requests_exceptions.SSLError)) and not _refused(exc)

@@ -144,7 +144,7 @@ class Mapped(Field):
     def __init__(self, option, api, decode=None, encode=None, compare=None, read_only=False):
         super(Mapped, self).__init__(option, api, KIND_RAW, read_only=read_only)
         self.decode = decode or (lambda value: value)
-        self.encode = encode or (lambda value: copy.deepcopy(value))
+        self.encode = encode or copy.deepcopy
         self.compare = compare
 
     def read(self, obj):
@@ -264,8 +264,7 @@ def check_destination_target(client, option, dest):
     collection, label = _TARGET_COLLECTIONS[dest["type"]]
     if find_by_number(client, collection, dest["number"]) is None:
         raise ValueError(
-            "%s: there is no %s %r on the PBX; create it first (voip.threecx_twilio.threecx_%s)"
-            % (option, label, dest["number"], dest["type"])
+            "%s: there is no %s %r on the PBX; create it first (voip.threecx_twilio.threecx_%s)" % (option, label, dest["number"], dest["type"])
         )
 
 
@@ -314,9 +313,7 @@ def find_groups(client, option, names):
         by_name.setdefault(group.get("Name"), []).append(group.get("Id"))
     missing = [n for n in wanted if n not in by_name]
     if missing:
-        raise ValueError(
-            "%s: no department %s on the PBX (Admin Console > Departments)" % (option, ", ".join(repr(n) for n in missing))
-        )
+        raise ValueError("%s: no department %s on the PBX (Admin Console > Departments)" % (option, ", ".join(repr(n) for n in missing)))
     doubled = [n for n in wanted if len(by_name[n]) > 1]
     if doubled:
         raise ValueError("%s: more than one department is named %s" % (option, ", ".join(repr(n) for n in doubled)))
@@ -401,7 +398,9 @@ def run_numbered_group(module, spec):
         overrides[members_option] = sorted(members)
     desired = Desired(module, **overrides)
     if spec.check_timeouts is not None:
-        effective = dict((o, desired.params[o] if desired.params[o] is not None else engine_fields.by_option[o].read(current or {})) for o in spec.timeouts)
+        effective = dict(
+            (o, desired.params[o] if desired.params[o] is not None else engine_fields.by_option[o].read(current or {})) for o in spec.timeouts
+        )
         spec.check_timeouts(module, effective)
 
     engine = Engine(desired, engine_fields, result_key=spec.result_key, kind=spec.kind)

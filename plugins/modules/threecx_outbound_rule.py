@@ -373,7 +373,7 @@ def main():
 
         # Route 1 as wanted; routes 2..5 as the PBX has them (or unused), always five.
         routes = FIELDS.by_option["routes"].read(current) if current is not None else []
-        routes = routes + [dict(UNUSED_ROUTE) for _ in range(ROUTES - len(routes))]
+        routes = routes + [dict(UNUSED_ROUTE) for _ignored in range(ROUTES - len(routes))]
         first = dict(routes[0]) if current is not None else dict(UNUSED_ROUTE)
         if trunk is not None:
             first["trunk_id"] = trunk["Id"]

@@ -283,9 +283,7 @@ SPEC = GroupSpec(
 
 def main():
     module = ThreeCXModule(
-        argument_spec=numbered_group_argument_spec(
-            "agents", "polling_strategy", POLLING_STRATEGIES, "ring_all", ("ring_timeout", "queue_timeout")
-        ),
+        argument_spec=numbered_group_argument_spec("agents", "polling_strategy", POLLING_STRATEGIES, "ring_all", ("ring_timeout", "queue_timeout")),
         supports_check_mode=True,
     )
     with module.api_errors():

@@ -102,9 +102,7 @@ def test_validator_catches_invalid_requests(threecx_lab, cx, expect_violations):
     assert cx.call("GET", "/E164Settings").json()["Enabled"] is True, "nothing was committed"
     assert cx.call("GET", "/NoSuchThing").status_code == 500
     assert cx.call("GET", "/E164Settings", params={"$filter": "Enabled eq true"}).status_code == 500
-    assert (
-        threecx_lab.http.post(f"{cx.url}/connect/token", json={"grant_type": "client_credentials"}).status_code == 500
-    )
+    assert threecx_lab.http.post(f"{cx.url}/connect/token", json={"grant_type": "client_credentials"}).status_code == 500
     entries = threecx_lab.requests_log("threecx", since)
     flagged = [(e["method"], e["path"]) for e in entries if e["violations"]]
     assert flagged == [
@@ -154,9 +152,7 @@ def test_fault_drop_and_commit_then_drop(threecx_lab, cx):
 
 
 def test_faults_clear_and_token_fault(threecx_lab, cx):
-    threecx_lab.faults(
-        "threecx", {"method": None, "path": "^/connect/token$", "action": {"kind": "status", "status": 503}}
-    )
+    threecx_lab.faults("threecx", {"method": None, "path": "^/connect/token$", "action": {"kind": "status", "status": 503}})
     assert cx.get_token().status_code == 503
     threecx_lab.faults("threecx", {"path": "x", "times": 3, "action": {"kind": "drop"}})
     assert threecx_lab.control("threecx", "DELETE", "faults").json() == {"faults": []}

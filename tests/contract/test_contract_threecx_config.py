@@ -102,9 +102,7 @@ def test_catalogues(pbx):
     from_user = next(p for p in params["value"] if p["Name"] == "FromUserPart")
     assert "OriginatorCallerId" in from_user["OutboundPossibleValues"]
     values = pbx.ok("GET", "/Defs/GatewayParameterValues", params={"$select": "Id,Name"})
-    assert {"CallerNum", "OriginatorCallerId", "OutboundCallerId", "GWHostPort", "CustomField"} <= {
-        v["Name"] for v in values["value"]
-    }
+    assert {"CallerNum", "OriginatorCallerId", "OutboundCallerId", "GWHostPort", "CustomField"} <= {v["Name"] for v in values["value"]}
     assert set(values["value"][0]) == {"Id", "Name"}
     codecs = pbx.ok("GET", "/Defs/Codecs", params={"$filter": "RfcName eq 'PCMU'"})["value"]
     assert [c["RfcName"] for c in codecs] == ["PCMU"]
@@ -148,16 +146,11 @@ def test_trunk_templates(pbx):
     listing = pbx.ok("GET", "/TrunkTemplates", params={"$select": "Id,Name"})["value"]
     assert {"GenericSIPTrunk.pv.xml", "GenericVoIPProvider.pv.xml"} <= {t["Id"] for t in listing}
     builtin = pbx.ok("GET", "/TrunkTemplates('GenericSIPTrunk.pv.xml')")
-    assert (
-        builtin["Content"].lstrip().startswith("<?xml")
-        and '<field name="RequireAuthFor">1</field>' in builtin["Content"]
-    )
+    assert builtin["Content"].lstrip().startswith("<?xml") and '<field name="RequireAuthFor">1</field>' in builtin["Content"]
     assert ("IsCustom" in builtin) == (pbx.version == "20.0.10")
     assert builtin.get("IsCustom", False) is False
     odata_error(pbx.get("/TrunkTemplates('nope.pv.xml')"), 404)
-    assert "cannot be" in odata_error(
-        pbx.cx.call("PATCH", "/TrunkTemplates('GenericSIPTrunk.pv.xml')", json={"Name": "x"}), 403
-    )
+    assert "cannot be" in odata_error(pbx.cx.call("PATCH", "/TrunkTemplates('GenericSIPTrunk.pv.xml')", json={"Name": "x"}), 403)
     odata_error(pbx.cx.call("DELETE", "/TrunkTemplates('GenericVoIPProvider.pv.xml')"), 403)
 
     # A copy with a quote in its file name: the key is an OData string literal.
@@ -168,9 +161,7 @@ def test_trunk_templates(pbx):
     assert pbx.ok("GET", f"/TrunkTemplates({key(ident)})")["Name"] == "Twilio CID"
     pbx.ok("PATCH", f"/TrunkTemplates({key(ident)})", 204, json={"Description": "caller ID kept"})
     assert pbx.ok("GET", f"/TrunkTemplates({key(ident)})")["Description"] == "caller ID kept"
-    assert "well-formed" in odata_error(
-        pbx.cx.call("PATCH", f"/TrunkTemplates({key(ident)})", json={"Content": "<doc><header>"}), 400
-    )
+    assert "well-formed" in odata_error(pbx.cx.call("PATCH", f"/TrunkTemplates({key(ident)})", json={"Content": "<doc><header>"}), 400)
     odata_error(pbx.cx.call("POST", "/TrunkTemplates", json={"Id": ident, "Name": "dup", "Content": content}), 409)
     odata_error(pbx.cx.call("POST", "/TrunkTemplates", json={"Id": "x.pv.xml", "Name": "x", "Content": "not xml"}), 400)
     pbx.ok("DELETE", f"/TrunkTemplates({key(ident)})", 204)
@@ -185,9 +176,7 @@ def test_init_trunk_from_templates(pbx):
     assert gw["RequireRegistrationFor"] == "Nothing" and gw["TemplateFilename"] == "GenericSIPTrunk.pv.xml"
     assert gw["Codecs"] == ["PCMU", "PCMA", "G729"] and gw["Port"] == 5060 and gw["ProxyPort"] == 5060
     assert sip["Number"] == pbx.ok("GET", "/Trunks/Pbx.GetFirstAvailableTrunkNumber()")["Number"] == "10000"
-    from_user, outbound_cid = pbx.by_name("GatewayParameters", "FromUserPart"), pbx.by_name(
-        "GatewayParameterValues", "OutboundCallerId"
-    )
+    from_user, outbound_cid = pbx.by_name("GatewayParameters", "FromUserPart"), pbx.by_name("GatewayParameterValues", "OutboundCallerId")
     assert {"ParamId": from_user, "ValueId": outbound_cid, "Custom": ""} in gw["OutboundParams"]
     voip = pbx.ok("GET", "/Trunks/Pbx.InitTrunk(template='GenericVoIPProvider.pv.xml')")
     assert voip["Gateway"]["RequireRegistrationFor"] == "InOutCalls"
@@ -278,9 +267,7 @@ def test_trunk_rules(pbx10):
 
 
 def test_users_groups_and_dnd(pbx):
-    users = pbx.ok(
-        "GET", "/Users", params={"$filter": "Number eq '101'", "$select": "Id,Number,DisplayName,CurrentProfileName"}
-    )
+    users = pbx.ok("GET", "/Users", params={"$filter": "Number eq '101'", "$select": "Id,Number,DisplayName,CurrentProfileName"})
     assert [(u["Number"], u["CurrentProfileName"]) for u in users["value"]] == [("101", "Available")]
     assert set(users["value"][0]) == {"Id", "Number", "DisplayName", "CurrentProfileName"}
     assert [u["Number"] for u in pbx.ok("GET", "/Users")["value"]] == ["100", "101", "102", "103", "104", "105"]
@@ -288,9 +275,7 @@ def test_users_groups_and_dnd(pbx):
         "threecx",
         "POST",
         "extensions",
-        json={
-            "extensions": [{"Number": "101", "dnd": True}, {"Number": "106", "FirstName": "New", "LastName": "Agent"}]
-        },
+        json={"extensions": [{"Number": "101", "dnd": True}, {"Number": "106", "FirstName": "New", "LastName": "Agent"}]},
     )
     assert resp.status_code == 200, resp.text
     dnd = pbx.ok("GET", "/Users", params={"$filter": "CurrentProfileName eq 'Out of office'", "$select": "Number"})
@@ -321,11 +306,7 @@ def test_queue_crud_agents_and_keys(pbx):
         Agents=[{"Number": "100"}, {"Number": "101"}],
     )
     qid = queue["Id"]
-    assert (
-        queue["Number"] == "800"
-        and queue["RingTimeout"] == 10
-        and queue["ForwardNoAnswer"]["External"] == "+15557654321"
-    )
+    assert queue["Number"] == "800" and queue["RingTimeout"] == 10 and queue["ForwardNoAnswer"]["External"] == "+15557654321"
     got = pbx.ok("GET", f"/Queues({qid})")
     assert "Agents" not in got, "navigation properties only with $expand"
     expanded = pbx.ok("GET", f"/Queues({qid})", params={"$expand": "Agents"})
@@ -354,9 +335,7 @@ def test_queue_crud_agents_and_keys(pbx):
     assert pbx.ok("GET", "/Queues/Pbx.GetFirstAvailableQueueNumber()")["Number"] == "801"
     odata_error(pbx.cx.call("POST", "/Queues", json={"Name": "dup", "Number": "800"}), 409)
     odata_error(pbx.cx.call("POST", "/Queues", json={"Name": "ext", "Number": "100"}), 409)
-    odata_error(
-        pbx.cx.call("POST", "/Queues", json={"Name": "q", "ForwardNoAnswer": {"To": "Queue", "Number": "555"}}), 400
-    )
+    odata_error(pbx.cx.call("POST", "/Queues", json={"Name": "q", "ForwardNoAnswer": {"To": "Queue", "Number": "555"}}), 400)
     pbx.ok("DELETE", f"/Queues({qid})", 204)
     odata_error(pbx.get(f"/Queues({qid})"), 404)
 
@@ -385,9 +364,7 @@ def test_ring_group_crud_members_and_keys(pbx):
     )
     gid = group["Id"]
     assert [m["Number"] for m in pbx.ok("GET", f"/RingGroups({gid})/Members")["value"]] == ["103"]
-    pbx.ok(
-        "PATCH", f"/RingGroups({gid})", 204, json={"Members": [{"Number": "104"}, {"Number": "105"}], "RingTime": 15}
-    )
+    pbx.ok("PATCH", f"/RingGroups({gid})", 204, json={"Members": [{"Number": "104"}, {"Number": "105"}], "RingTime": 15})
     got = pbx.ok("GET", f"/RingGroups({gid})", params={"$expand": "Members"})
     assert [m["Number"] for m in got["Members"]] == ["104", "105"] and got["RingTime"] == 15
     assert "998" in odata_error(pbx.cx.call("PATCH", f"/RingGroups({gid})", json={"Members": [{"Number": "998"}]}), 400)
@@ -428,14 +405,10 @@ def test_inbound_rules_and_did_numbers(pbx):
     ]
     assert "RoutingRule" not in pbx.ok("GET", "/DidNumbers")["value"][0]
     # Errors: DID not on the trunk, unknown trunk, missing queue, a second rule for the DID.
-    assert "not a DID number" in odata_error(
-        pbx.cx.call("POST", "/InboundRules", json={**rule_body, "Data": "15550009999"}), 400
-    )
+    assert "not a DID number" in odata_error(pbx.cx.call("POST", "/InboundRules", json={**rule_body, "Data": "15550009999"}), 400)
     odata_error(pbx.cx.call("POST", "/InboundRules", json={**rule_body, "TrunkDN": {"Id": 4242}}), 400)
     assert "queue 877" in odata_error(
-        pbx.cx.call(
-            "POST", "/InboundRules", json={**rule_body, "OfficeHoursDestination": {"To": "Queue", "Number": "877"}}
-        ),
+        pbx.cx.call("POST", "/InboundRules", json={**rule_body, "OfficeHoursDestination": {"To": "Queue", "Number": "877"}}),
         400,
     )
     odata_error(pbx.cx.call("POST", "/InboundRules", json=rule_body), 409)
@@ -487,14 +460,10 @@ def test_outbound_rules_routes_priority(pbx):
     pbx.ok("PATCH", f"/OutboundRules({rule['Id']})", 204, json={"Routes": [UNUSED, {"TrunkId": trunk["Id"]}]})
     routes = pbx.ok("GET", f"/OutboundRules({rule['Id']})")["Routes"]
     assert len(routes) == 5 and routes[0] == UNUSED and routes[1]["TrunkId"] == trunk["Id"]
-    assert "trunk 4242" in odata_error(
-        pbx.cx.call("POST", "/OutboundRules", json={"Name": "x", "Routes": [{"TrunkId": 4242}]}), 400
-    )
+    assert "trunk 4242" in odata_error(pbx.cx.call("POST", "/OutboundRules", json={"Name": "x", "Routes": [{"TrunkId": 4242}]}), 400)
     odata_error(pbx.cx.call("POST", "/OutboundRules", json={"Name": "x", "Routes": [UNUSED] * 6}), 400)
     odata_error(pbx.cx.call("POST", "/OutboundRules", json={"Name": "x", "GroupIds": [4242]}), 400)
-    odata_error(
-        pbx.cx.call("POST", "/OutboundRules", json={"Name": "x", "DNRanges": [{"From": "200", "To": "100"}]}), 400
-    )
+    odata_error(pbx.cx.call("POST", "/OutboundRules", json={"Name": "x", "DNRanges": [{"From": "200", "To": "100"}]}), 400)
     odata_error(pbx.cx.call("POST", "/OutboundRules/Pbx.MoveUpDown", json={"id": 4242, "up": False}), 404)
     # Deleting the trunk frees its routes; deleting a rule closes the priority gap.
     pbx.ok("DELETE", f"/Trunks({trunk['Id']})", 204)
@@ -507,7 +476,7 @@ def test_outbound_rules_routes_priority(pbx):
 
 
 def test_token_cooldown(threecx_lab, cx):
-    tokens = [cx.login() for _ in range(5)]
+    tokens = [cx.login() for _ignored in range(5)]
     refused = cx.get_token()
     assert refused.status_code == 403 and refused.json()["error"] == "access_denied"
     assert cx.call("GET", "/E164Settings", token=tokens[-1]).status_code == 200, "issued tokens stay valid"
@@ -516,9 +485,9 @@ def test_token_cooldown(threecx_lab, cx):
     assert threecx_lab.control("threecx", "POST", "tokens/cooldown/clear").json() == {"cleared": 1}
     assert cx.get_token().status_code == 200
     threecx_lab.control("threecx", "POST", "reset", json={"token_rate_limit": {"max_requests": 2}}).raise_for_status()
-    assert [cx.get_token().status_code for _ in range(3)] == [200, 200, 403]
+    assert [cx.get_token().status_code for _ignored in range(3)] == [200, 200, 403]
     threecx_lab.control("threecx", "POST", "reset", json={"token_rate_limit": {"enabled": False}}).raise_for_status()
-    assert {cx.get_token().status_code for _ in range(8)} == {200}
+    assert {cx.get_token().status_code for _ignored in range(8)} == {200}
     bad = threecx_lab.control("threecx", "POST", "reset", json={"token_rate_limit": {"max_requests": 0}})
     assert bad.status_code == 400
 
@@ -579,15 +548,11 @@ def test_state_shows_everything_and_reset_restores_the_seed(threecx_lab, cx):
     assert len(coll["Queues"]) == 1 and len(coll["Users"]) == 6 and len(coll["TrunkTemplates"]) == 2
     assert coll["Defs/GatewayParameters"] and coll["Groups"]
     assert "state-secret-1" not in json.dumps(state) + json.dumps(threecx_lab.requests_log("threecx"))
-    post = next(
-        e for e in threecx_lab.requests_log("threecx") if e["method"] == "POST" and e["path"].endswith("/Trunks")
-    )
+    post = next(e for e in threecx_lab.requests_log("threecx") if e["method"] == "POST" and e["path"].endswith("/Trunks"))
     assert post["body"]["AuthPassword"] == {"Value": "********"}
     threecx_lab.control("threecx", "POST", "reset").raise_for_status()
     coll = pbx.state()["collections"]
-    assert (
-        coll["Trunks"] == [] and coll["Queues"] == [] and len(coll["TrunkTemplates"]) == 2 and len(coll["Users"]) == 6
-    )
+    assert coll["Trunks"] == [] and coll["Queues"] == [] and len(coll["TrunkTemplates"]) == 2 and len(coll["Users"]) == 6
 
 
 def test_validator_catches_wrong_config_requests(threecx_lab, cx, expect_violations):

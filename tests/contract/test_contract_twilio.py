@@ -11,9 +11,7 @@ from twilio.base.exceptions import TwilioException, TwilioRestException
 @pytest.mark.parametrize("api_key", [True, False], ids=["api_key", "auth_token"])
 def test_application_crud(twilio_lab, twilio_client, region, api_key):
     client = twilio_client(region, api_key=api_key)
-    app = client.applications.create(
-        friendly_name="fallback", voice_url="https://example.com/voice", voice_method="GET", voice_caller_id_lookup=True
-    )
+    app = client.applications.create(friendly_name="fallback", voice_url="https://example.com/voice", voice_method="GET", voice_caller_id_lookup=True)
     assert app.sid.startswith("AP") and len(app.sid) == 34
     assert app.voice_method == "GET" and app.voice_fallback_method == "POST"
     assert app.voice_caller_id_lookup is True and app.date_created is not None
@@ -37,9 +35,7 @@ def test_list_filter_and_paging(twilio_lab, twilio_client):
     client = twilio_client("ie1")
     sids = [client.applications.create(friendly_name=f"app-{i}").sid for i in range(5)]
     client.applications.create(friendly_name="odd one")
-    assert [a.sid for a in client.applications.list(page_size=2)] == sids + [
-        client.applications.list(friendly_name="odd one")[0].sid
-    ]
+    assert [a.sid for a in client.applications.list(page_size=2)] == sids + [client.applications.list(friendly_name="odd one")[0].sid]
     page = client.applications.page(page_size=2)
     seen = []
     while page is not None:

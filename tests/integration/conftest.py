@@ -110,17 +110,23 @@ def lab(tmp_path_factory, xdg_cache_home):
     log = home.parent / f"{home.name}-up.log"
     with open(log, "w") as out:
         proc = subprocess.run(
-            lab_command("up"), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT, timeout=LAB_TIMEOUT, check=False,
+            lab_command("up"),
+            cwd=REPO_ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=LAB_TIMEOUT,
+            check=False,
         )
     if proc.returncode != 0 or not (home / "endpoints.json").is_file():
-        down = subprocess.run(lab_command("down"), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                              capture_output=True, timeout=LAB_TIMEOUT, check=False)
+        down = subprocess.run(
+            lab_command("down"), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=LAB_TIMEOUT, check=False
+        )
         signal.signal(signal.SIGTERM, previous)
         pytest.fail(f"`lab up` failed (rc {proc.returncode}, down rc {down.returncode}):\n{log.read_text()[-4000:]}")
     try:
         yield Lab(home, env)
     finally:
-        subprocess.run(lab_command("down"), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL,
-                       capture_output=True, timeout=LAB_TIMEOUT, check=False)
+        subprocess.run(lab_command("down"), cwd=REPO_ROOT, env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=LAB_TIMEOUT, check=False)
         signal.signal(signal.SIGTERM, previous)

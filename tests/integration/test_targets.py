@@ -114,11 +114,7 @@ def cache_files(cache_dir: Path) -> dict[str, bytes]:
 def cache_documents(before: dict[str, bytes], after: dict[str, bytes]) -> dict[str, str]:
     """The cache files this target wrote (the cache lives for the session: an earlier target's
     leak is reported by that target, not again by every later one)."""
-    return {
-        f"cache file {name}": content.decode("utf-8", "replace")
-        for name, content in after.items()
-        if before.get(name) != content
-    }
+    return {f"cache file {name}": content.decode("utf-8", "replace") for name, content in after.items() if before.get(name) != content}
 
 
 @pytest.mark.lab
@@ -129,14 +125,25 @@ def test_target(target, lab, xdg_cache_home, tmp_path):
     play, inventory = write_play(tmp_path, target)
     output = tmp_path / "ansible-playbook.log"
     cmd = [
-        str(Path(sys.executable).parent / "ansible-playbook"), "-vvvv", "--diff",
-        "-i", str(inventory), str(play),
-        "-e", f"lab_endpoints_file={lab.endpoints_file}",
+        str(Path(sys.executable).parent / "ansible-playbook"),
+        "-vvvv",
+        "--diff",
+        "-i",
+        str(inventory),
+        str(play),
+        "-e",
+        f"lab_endpoints_file={lab.endpoints_file}",
     ]
     with open(output, "w") as out:
         proc = subprocess.run(
-            cmd, cwd=tmp_path, env=playbook_env(lab, tmp_path), stdin=subprocess.DEVNULL,
-            stdout=out, stderr=subprocess.STDOUT, timeout=PLAYBOOK_TIMEOUT, check=False,
+            cmd,
+            cwd=tmp_path,
+            env=playbook_env(lab, tmp_path),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=PLAYBOOK_TIMEOUT,
+            check=False,
         )
     text = output.read_text(errors="replace")
     tail = "\n".join(text.splitlines()[-80:])

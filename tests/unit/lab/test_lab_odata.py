@@ -54,7 +54,7 @@ def test_quote_round_trips_through_the_parser():
     ],
 )
 def test_filter(expr, ids):
-    rows, _ = run({"$filter": expr})
+    rows, _ignored = run({"$filter": expr})
     assert [r["Id"] for r in rows] == ids
 
 
@@ -76,18 +76,16 @@ def test_select_expand_top_skip_count():
     assert count == 3
     rows, count = run({"$expand": "Agents", "$select": "Id"})
     assert rows[0] == {"Id": 1, "Agents": [1]} and count is None
-    rows, _ = run({})
+    rows, _ignored = run({})
     assert "Agents" not in rows[0], "navigation properties are only returned when expanded"
 
 
 def test_orderby():
-    rows, _ = run({"$orderby": "RingTimeout desc,Number desc", "$select": "Id"})
+    rows, _ignored = run({"$orderby": "RingTimeout desc,Number desc", "$select": "Id"})
     assert [r["Id"] for r in rows] == [3, 2, 1]
 
 
-@pytest.mark.parametrize(
-    "query", [{"$select": "Nope"}, {"$expand": "Name"}, {"$top": "-1"}, {"$count": "yes"}, {"$apply": "x"}]
-)
+@pytest.mark.parametrize("query", [{"$select": "Nope"}, {"$expand": "Name"}, {"$top": "-1"}, {"$count": "yes"}, {"$apply": "x"}])
 def test_bad_options_are_400(query):
     with pytest.raises(ODataError) as exc:
         run(query)
@@ -110,6 +108,4 @@ def test_parse_key(segment, parsed):
 def test_envelope_and_error_shape():
     env = odata.envelope("https://h", "Queues", [{"Id": 1}], count=1)
     assert env == {"@odata.context": "https://h/xapi/v1/$metadata#Queues", "@odata.count": 1, "value": [{"Id": 1}]}
-    assert ODataError(400, "m", "c").body() == {
-        "error": {"code": "c", "message": "m", "target": None, "details": [], "innerError": {}}
-    }
+    assert ODataError(400, "m", "c").body() == {"error": {"code": "c", "message": "m", "target": None, "details": [], "innerError": {}}}

@@ -84,10 +84,7 @@ def test_paths_params_and_bodies():
     form = "application/x-www-form-urlencoded"
     assert v.validate_request("POST", "/xapi/v1/Things", {}, form, b"Name=a&On=true") == []
     assert any("'Name' is a required" in m for m in v.validate_request("POST", "/xapi/v1/Things", {}, form, b"On=true"))
-    assert any(
-        "On=" in m or "'yes' is not of type" in m
-        for m in v.validate_request("POST", "/xapi/v1/Things", {}, form, b"Name=a&On=yes")
-    )
+    assert any("On=" in m or "'yes' is not of type" in m for m in v.validate_request("POST", "/xapi/v1/Things", {}, form, b"Name=a&On=yes"))
     assert "not documented" in v.validate_request("POST", "/xapi/v1/Things", {}, form, b"Name=a&X=1")[0]
     assert "Content-Type" in v.validate_request("POST", "/xapi/v1/Things", {}, "application/json", b"{}")[0]
 

@@ -14,9 +14,7 @@ UNUSED = {"TrunkId": -1, "StripDigits": 0, "Prepend": "", "Append": "", "CallerI
 
 class Pbx:
     def __init__(self, version="20.0.10"):
-        self.st = ThreeCX(
-            None, DocumentStatus(False, "none"), client_id="lab1", client_secret="s3cret", version=version
-        )
+        self.st = ThreeCX(None, DocumentStatus(False, "none"), client_id="lab1", client_secret="s3cret", version=version)
         self.st.tokens["lab1"] = {"access_token": "tok", "issued_at": 0, "expires_at": 4e9}
 
     def call(self, method, path, body=None, query=None):
@@ -103,15 +101,15 @@ def test_outbound_rules_always_have_five_routes(pbx):
     assert pbx.ok("GET", f"/OutboundRules({rule['Id']})")["Routes"] == [UNUSED] * 5
     pbx.ok("PATCH", f"/OutboundRules({rule['Id']})", {"Routes": [{"TrunkId": None}]}, 204)
     assert "at most 5" in pbx.error("PATCH", f"/OutboundRules({rule['Id']})", {"Routes": [UNUSED] * 6})
-    assert "StripDigits" in pbx.error(
-        "POST", "/OutboundRules", {"Routes": [{"TrunkId": trunk["Id"], "StripDigits": 300}]}
-    )
+    assert "StripDigits" in pbx.error("POST", "/OutboundRules", {"Routes": [{"TrunkId": trunk["Id"], "StripDigits": 300}]})
 
 
 def test_outbound_priorities_stay_contiguous(pbx):
     ids = [pbx.ok("POST", "/OutboundRules", {"Name": n}, 201)["Id"] for n in "abc"]
     first = pbx.ok("POST", "/OutboundRules", {"Name": "first", "Priority": 1}, 201)
-    order = lambda: [(r["Name"], r["Priority"]) for r in pbx.ok("GET", "/OutboundRules")["value"]]  # noqa: E731
+    def order():
+        return [(r["Name"], r["Priority"]) for r in pbx.ok("GET", "/OutboundRules")["value"]]
+
     assert order() == [("first", 1), ("a", 2), ("b", 3), ("c", 4)]
     pbx.ok("POST", "/OutboundRules/Pbx.MoveUpDown", {"id": first["Id"], "up": False}, 204)
     pbx.ok("POST", "/OutboundRules/Pbx.MoveUpDown", {"id": ids[0], "up": True}, 204)  # a back to the top
@@ -165,9 +163,7 @@ def test_init_trunk_skeleton(pbx):
     assert gw["IsCustom"] is False and gw["TemplateFilename"] == "GenericVoIPProvider.pv.xml"
     assert pbx.call("GET", "/Trunks/Pbx.InitTrunk(template=GenericSIPTrunk.pv.xml)")[0] == 400
     assert pbx.call("GET", "/Trunks/Pbx.InitTrunk(template='nope.pv.xml')")[0] == 404
-    assert (
-        "IsCustom" not in Pbx("20.0.9").ok("GET", "/Trunks/Pbx.InitTrunk(template='GenericSIPTrunk.pv.xml')")["Gateway"]
-    )
+    assert "IsCustom" not in Pbx("20.0.9").ok("GET", "/Trunks/Pbx.InitTrunk(template='GenericSIPTrunk.pv.xml')")["Gateway"]
 
 
 def test_agents_and_members_must_be_extensions(pbx):
@@ -211,9 +207,7 @@ def test_inbound_rule_checks_did_and_destination(pbx):
     assert "not a DID number" in pbx.error("PATCH", f"/InboundRules({rule['Id']})", {"Data": "+15550002"})
     assert pbx.call("POST", "/InboundRules", {"Condition": "ForwardAll", "RuleName": "no DID"})[0] == 201
     pbx.ok("DELETE", f"/Trunks({trunk['Id']})", None, 204)
-    assert [r["Condition"] for r in pbx.ok("GET", "/InboundRules")["value"]] == [
-        "ForwardAll"
-    ], "DID rules go with the trunk"
+    assert [r["Condition"] for r in pbx.ok("GET", "/InboundRules")["value"]] == ["ForwardAll"], "DID rules go with the trunk"
 
 
 def test_version_hidden_fields(pbx):

@@ -78,10 +78,7 @@ def test_trunk_skeleton_maps_template_fields_and_resolves_names():
     assert gw["RequireRegistrationFor"] == "OutgoingCalls" and gw["IPInRegistrationContact"] == "Specified"
     assert gw["MatchingStrategy"] == "MatchAllFields" and sk["TransportRestriction"] == "TLS"
     assert gw["Codecs"] == ["G729", "PCMU"], "unknown codecs are left out, order kept"
-    named = [
-        (cat.param_by_id(b["ParamId"])["Name"], cat.value_by_id(b["ValueId"])["Name"], b["Custom"])
-        for b in gw["OutboundParams"]
-    ]
+    named = [(cat.param_by_id(b["ParamId"])["Name"], cat.value_by_id(b["ValueId"])["Name"], b["Custom"]) for b in gw["OutboundParams"]]
     assert named == [
         ("FromUserPart", "OriginatorCallerId", ""),
         ("PAssertedIdentityUserPart", "OriginatorCallerId", ""),
@@ -89,9 +86,7 @@ def test_trunk_skeleton_maps_template_fields_and_resolves_names():
     ], "unknown parameters and variables are skipped"
     # On a PBX whose PAI parameter has another name, the template's guess binds nothing.
     other = Catalogue({"PAssertedIdentityUserPart": "P-AssertedIdentityUserPart"})
-    names = [
-        other.param_by_id(b["ParamId"])["Name"] for b in trunk_skeleton("x", CUSTOM, other)["Gateway"]["OutboundParams"]
-    ]
+    names = [other.param_by_id(b["ParamId"])["Name"] for b in trunk_skeleton("x", CUSTOM, other)["Gateway"]["OutboundParams"]]
     assert "P-AssertedIdentityUserPart" not in names and "FromUserPart" in names
 
 
@@ -118,7 +113,7 @@ class Clock:
 def test_cooldown_window_and_expiry():
     clock = Clock()
     cd = TokenCooldown(check_options({"max_requests": 3, "window_seconds": 10, "cooldown_seconds": 30}), clock)
-    assert [cd.admit("a") for _ in range(3)] == [True, True, True]
+    assert [cd.admit("a") for _ignored in range(3)] == [True, True, True]
     assert cd.admit("b"), "per client id"
     assert cd.admit("a") is False and cd.cooling("a") == 30
     clock.now += 29
@@ -126,7 +121,7 @@ def test_cooldown_window_and_expiry():
     clock.now += 1.5
     assert cd.admit("a") is True
     clock.now += 100
-    assert [cd.admit("a") for _ in range(3)] == [True] * 3
+    assert [cd.admit("a") for _ignored in range(3)] == [True] * 3
     clock.now += 11  # the window slid past them
     assert cd.admit("a") is True
 
@@ -138,7 +133,7 @@ def test_cooldown_clear_disable_and_options():
     assert not cd.admit("a") and cd.state()["cooling_down"] == {"a": 180.0}
     assert cd.clear() == 1 and cd.admit("a")
     cd.configure(check_options({"enabled": False}))
-    assert all(cd.admit("a") for _ in range(50))
+    assert all(cd.admit("a") for _ignored in range(50))
     for bad in ({"max_requests": 0}, {"enabled": "yes"}, {"cooldown_seconds": 0}, {"burst": 1}, []):
         with pytest.raises(ValueError):
             check_options(bad)
@@ -156,7 +151,7 @@ def test_token_endpoint_refuses_with_403_but_keeps_the_active_token():
     st = ThreeCX(None, DocumentStatus(False, "none"), client_id="lab1", client_secret="s3cret")
     clock = Clock()
     st.cooldown.clock = clock
-    statuses = [_token_request(st).status for _ in range(6)]
+    statuses = [_token_request(st).status for _ignored in range(6)]
     assert statuses == [200] * 5 + [403]
     active = st.tokens["lab1"]["access_token"]
     assert _token_request(st).status == 403 and st.tokens["lab1"]["access_token"] == active

@@ -273,7 +273,13 @@ def test_children_without_purge_keep_unlisted_entries_and_ignore_unset_fields():
 
 def test_combine_folds_children_into_the_result():
     parent = {"changed": False, "msg": "IP ACL pbx already as desired", "acl": {"name": "pbx"}, "diff": {"before": {}, "after": {}}}
-    child = {"changed": True, "before": {"ip": [1]}, "after": {"ip": [1, 2]}, "items": [{"ip": 1}, {"ip": 2}], "summary": {"created": 1, "updated": 0, "deleted": 0}}
+    child = {
+        "changed": True,
+        "before": {"ip": [1]},
+        "after": {"ip": [1, 2]},
+        "items": [{"ip": 1}, {"ip": 2}],
+        "summary": {"created": 1, "updated": 0, "deleted": 0},
+    }
     out = combine(parent, child, "acl", "ip")
     assert out["changed"] is True
     assert out["acl"] == {"name": "pbx", "ip": [{"ip": 1}, {"ip": 2}]}

@@ -38,7 +38,7 @@ class Clock:
 
 def test_token_is_fetched_with_client_credentials_and_sent_as_bearer():
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("GET", "/xapi/v1/E164Settings", Reply(200, {"Enabled": True}))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     assert client.get("/E164Settings") == {"Enabled": True}
     method, url, headers, body = adapter.sent[0]
     assert (method, url) == ("POST", URL + "/connect/token")
@@ -49,9 +49,9 @@ def test_token_is_fetched_with_client_credentials_and_sent_as_bearer():
 
 def test_cached_token_is_shared_between_runs_and_file_is_private_and_secret_free(tmp_path):
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-A")).always("GET", "/E164Settings", Reply(200, {}))
-    first, _ = make_client(adapter, tmp_path)
+    first, _ignored = make_client(adapter, tmp_path)
     first.get("/E164Settings")
-    second, _ = make_client(adapter, tmp_path)
+    second, _ignored = make_client(adapter, tmp_path)
     second.get("/E164Settings")
     assert [s[0] for s in adapter.sent] == ["POST", "GET", "GET"]  # one token for both runs
     files = [p for p in tmp_path.iterdir() if p.suffix == ".json"]
@@ -64,14 +64,16 @@ def test_cached_token_is_shared_between_runs_and_file_is_private_and_secret_free
 
 def test_cache_directory_is_created_private(tmp_path):
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("GET", "/E164Settings", Reply(200, {}))
-    client, _ = make_client(adapter, tmp_path / "cache")
+    client, _ignored = make_client(adapter, tmp_path / "cache")
     client.get("/E164Settings")
     assert stat.S_IMODE((tmp_path / "cache").stat().st_mode) == 0o700
 
 
 def test_cached_token_is_not_reused_with_another_secret(tmp_path):
-    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-A"), token_reply("tok-B")).always("GET", "/E164Settings", Reply(200, {}))
-    client, _ = make_client(adapter, tmp_path)
+    adapter = (
+        ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-A"), token_reply("tok-B")).always("GET", "/E164Settings", Reply(200, {}))
+    )
+    client, _ignored = make_client(adapter, tmp_path)
     client.get("/E164Settings")
     other = t.ThreeCXClient(URL, "ansible", "another-secret", token_cache=t.TokenCache(str(tmp_path)), session=session_with(adapter))
     other.get("/E164Settings")
@@ -84,14 +86,14 @@ def test_expiry_trusts_the_shorter_reading_of_expires_in(tmp_path, expires_in):
     clock = Clock()
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("tok-1", expires_in), token_reply("tok-2", expires_in))
     adapter.always("GET", "/E164Settings", Reply(200, {}))
-    client, _ = make_client(adapter, tmp_path, clock=clock)
+    client, _ignored = make_client(adapter, tmp_path, clock=clock)
     client.get("/E164Settings")
     clock.now += expires_in - t.TOKEN_EXPIRY_MARGIN - 1
-    later, _ = make_client(adapter, tmp_path, clock=clock)
+    later, _ignored = make_client(adapter, tmp_path, clock=clock)
     later.get("/E164Settings")
     assert adapter.sent[-1][2]["Authorization"] == "Bearer tok-1"
     clock.now += 2
-    last, _ = make_client(adapter, tmp_path, clock=clock)
+    last, _ignored = make_client(adapter, tmp_path, clock=clock)
     last.get("/E164Settings")
     assert adapter.sent[-1][2]["Authorization"] == "Bearer tok-2"
 
@@ -99,7 +101,7 @@ def test_expiry_trusts_the_shorter_reading_of_expires_in(tmp_path, expires_in):
 def test_refused_token_is_replaced_once(tmp_path):
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("old"), token_reply("new"))
     adapter.on("GET", "/E164Settings", Reply(401, None), Reply(200, {"Enabled": False}))
-    client, _ = make_client(adapter, tmp_path)
+    client, _ignored = make_client(adapter, tmp_path)
     assert client.get("/E164Settings") == {"Enabled": False}
     assert [s[2].get("Authorization") for s in adapter.sent if s[0] == "GET"] == ["Bearer old", "Bearer new"]
     assert json.loads(next(tmp_path.glob("*.json")).read_text())["access_token"] == "new"
@@ -108,7 +110,7 @@ def test_refused_token_is_replaced_once(tmp_path):
 def test_second_401_fails_with_a_clear_message():
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("a"), token_reply("b"))
     adapter.always("GET", "/E164Settings", Reply(401, {"error": {"code": "", "message": "Unauthorized"}}))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     with pytest.raises(t.ThreeCXError) as err:
         client.get("/E164Settings")
     assert err.value.status == 401
@@ -120,7 +122,7 @@ def test_bad_credentials_name_the_options_and_never_the_secret():
     adapter = ScriptedAdapter().on(
         "POST", "/connect/token", Reply(401, {"error": "unauthorized", "error_description": "The request requires valid user authentication."})
     )
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     with pytest.raises(t.ThreeCXError) as err:
         client.get("/E164Settings")
     text = str(err.value)
@@ -139,7 +141,7 @@ def test_429_is_retried_after_the_servers_delay():
 def test_429_on_a_create_is_retried_because_it_was_never_processed():
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
     adapter.on("POST", "/Queues", Reply(429, None, {"Retry-After": "0"}), Reply(201, {"Id": 5}))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     assert client.post("/Queues", {"Name": "x"}) == {"Id": 5}
 
 
@@ -168,7 +170,7 @@ def test_retries_are_bounded():
 def test_dropped_reply_to_a_create_is_reported_as_ambiguous():
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
     adapter.on("POST", "/Queues", Reply(raise_exc=rexc.ConnectionError("Connection aborted.")))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     with pytest.raises(t.ThreeCXAmbiguousWrite):
         client.post("/Queues", {"Name": "x"})
 
@@ -182,9 +184,16 @@ def test_dropped_connection_on_a_read_is_retried():
 
 
 def test_odata_error_body_becomes_one_message():
-    body = {"error": {"code": "400", "message": "Invalid value", "target": None, "details": [{"code": "x", "message": "must be boolean", "target": "Enabled"}]}}
+    body = {
+        "error": {
+            "code": "400",
+            "message": "Invalid value",
+            "target": None,
+            "details": [{"code": "x", "message": "must be boolean", "target": "Enabled"}],
+        }
+    }
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("PATCH", "/E164Settings", Reply(400, body))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     with pytest.raises(t.ThreeCXError) as err:
         client.patch("/E164Settings", {"Enabled": "yes"})
     assert str(err.value) == "3CX XAPI PATCH /E164Settings failed with HTTP 400: Invalid value (Enabled: must be boolean)"
@@ -209,7 +218,7 @@ def test_list_follows_next_link_and_skip_paging():
     adapter.on("GET", "/Queues?%24top=2", Reply(200, {"value": [{"Id": 1}, {"Id": 2}]}))
     adapter.on("GET", "%24skip=2", Reply(200, {"value": [{"Id": 3}], "@odata.nextLink": URL + "/xapi/v1/Queues?$skiptoken=abc"}))
     adapter.on("GET", "skiptoken=abc", Reply(200, {"value": [{"Id": 4}]}))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     assert [q["Id"] for q in client.list("/Queues", page_size=2)] == [1, 2, 3, 4]
 
 
@@ -224,7 +233,7 @@ def test_list_follows_next_link_and_skip_paging():
 def test_number_keys_follow_the_version(version, queue_path, trunk_path):
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
     adapter.on("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": version}))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     assert client.by_number_path("Queues", "800") == queue_path
     assert client.by_number_path("Trunks", "10000") == trunk_path
     assert len([s for s in adapter.sent if "GetSystemParameters" in s[1]]) == 1  # read once
@@ -238,7 +247,7 @@ def test_parse_version_rejects_garbage():
 
 def test_tls_failure_explains_ca_path():
     adapter = ScriptedAdapter().on("POST", "/connect/token", Reply(raise_exc=rexc.SSLError("certificate verify failed")))
-    client, _ = make_client(adapter)
+    client, _ignored = make_client(adapter)
     with pytest.raises(t.ThreeCXError) as err:
         client.get("/E164Settings")
     assert "ca_path" in str(err.value)
@@ -275,7 +284,11 @@ def test_token_endpoint_cool_down_longer_than_the_retries_fails_clearly():
 
 
 def test_a_403_elsewhere_is_not_retried():
-    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).always("GET", "/E164Settings", Reply(403, {"error": {"code": "", "message": "Forbidden"}}))
+    adapter = (
+        ScriptedAdapter()
+        .on("POST", "/connect/token", token_reply())
+        .always("GET", "/E164Settings", Reply(403, {"error": {"code": "", "message": "Forbidden"}}))
+    )
     client, sleep = make_client(adapter)
     with pytest.raises(t.ThreeCXError):
         client.get("/E164Settings")

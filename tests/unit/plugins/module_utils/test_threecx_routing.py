@@ -79,7 +79,7 @@ class FakeXapi(BaseAdapter):
         if collection == "OutboundRules":
             obj.setdefault("Priority", max([o["Priority"] for o in self.data[collection].values()] + [0]) + 1)
             routes = obj.get("Routes") or []
-            obj["Routes"] = [dict(UNUSED, **x) for x in routes] + [dict(UNUSED) for _ in range(5 - len(routes))]
+            obj["Routes"] = [dict(UNUSED, **x) for x in routes] + [dict(UNUSED) for _ignored in range(5 - len(routes))]
             for route in obj["Routes"]:
                 trunk = self.data["Trunks"].get(route["TrunkId"])
                 route["TrunkName"] = (trunk or {}).get("Gateway", {}).get("Name")
@@ -166,7 +166,9 @@ class FakeXapi(BaseAdapter):
                 obj = self.add(collection, self.normalise(collection, obj))
                 return 201, self.view(collection, obj, {})
             return 405, None
-        found = [o for o in self.all(collection) if (by_id is not None and o["Id"] == int(by_id)) or (number is not None and o.get("Number") == number)]
+        found = [
+            o for o in self.all(collection) if (by_id is not None and o["Id"] == int(by_id)) or (number is not None and o.get("Number") == number)
+        ]
         if not found:
             return 404, {"error": {"code": "404", "message": "not found"}}
         obj = found[0]
@@ -331,7 +333,9 @@ def test_engine_runs_on_desired_values_the_module_resolved():
         check_mode = True
         _diff = True
 
-    fields = r.ApiFieldMap(r.Mapped("trunk_id", "TrunkDN", decode=lambda v: (v or {}).get("Id"), encode=lambda v: {"Id": v}), Field("id", "Id", read_only=True))
+    fields = r.ApiFieldMap(
+        r.Mapped("trunk_id", "TrunkDN", decode=lambda v: (v or {}).get("Id"), encode=lambda v: {"Id": v}), Field("id", "Id", read_only=True)
+    )
     engine = Engine(r.Desired(Module(), trunk_id=5), fields, result_key="x", kind="x")
     result = engine.present({"Id": 1, "TrunkDN": {"Id": 4, "Name": "Old"}}, update=lambda c, p: None)
     assert result["changed"] and result["diff"] == {"before": {"trunk_id": 4}, "after": {"trunk_id": 5}}
@@ -381,7 +385,9 @@ def test_find_groups_maps_names_to_ids():
     assert "no department 'Support'" in str(err.value)
 
 
-@pytest.mark.parametrize("version,path", [("20.0.10", "/Queues(Number='800')"), ("20.0.8", "/Queues(Number='800')"), ("20.0.7", "/Queues/Pbx.GetByNumber(number='800')")])
+@pytest.mark.parametrize(
+    "version,path", [("20.0.10", "/Queues(Number='800')"), ("20.0.8", "/Queues(Number='800')"), ("20.0.7", "/Queues/Pbx.GetByNumber(number='800')")]
+)
 def test_find_by_number_uses_the_syntax_of_the_version(version, path):
     fake = FakeXapi(version)
     fake.add("Queues", dict(QUEUE_DEFAULTS, Number="800", Agents=[{"Number": "100"}]))

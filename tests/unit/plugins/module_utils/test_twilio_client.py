@@ -46,16 +46,16 @@ def test_region_is_always_paired_with_its_edge(region, host, monkeypatch):
     monkeypatch.setenv("TWILIO_EDGE", "tokyo")
     monkeypatch.setenv("TWILIO_REGION", "jp1")
     adapter = ScriptedAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
-    client, _ = client_with(adapter, region=region)
+    client, _ignored = client_with(adapter, region=region)
     assert [a.sid for a in client.applications.list()] == [AP]
     assert adapter.sent[0][1].startswith("https://%s/2010-04-01/Accounts/%s/Applications.json" % (host, AC))
 
 
 def test_base_url_rewrites_scheme_and_host_and_forwards_the_regional_host():
     adapter = ScriptedAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
-    client, _ = client_with(adapter, region="ie1", api_base_url="https://127.0.0.1:8443/")
+    client, _ignored = client_with(adapter, region="ie1", api_base_url="https://127.0.0.1:8443/")
     client.applications.list()
-    method, url, headers, _ = adapter.sent[0]
+    method, url, headers, _ignored = adapter.sent[0]
     assert url.startswith("https://127.0.0.1:8443/2010-04-01/Accounts/%s/Applications.json" % AC)
     assert headers["X-Forwarded-Host"] == "api.dublin.ie1.twilio.com"
     assert client.http_client.calls == [("GET", "api.dublin.ie1.twilio.com", "/2010-04-01/Accounts/%s/Applications.json" % AC, 200)]
@@ -63,7 +63,7 @@ def test_base_url_rewrites_scheme_and_host_and_forwards_the_regional_host():
 
 def test_auth_with_api_key_and_secret():
     adapter = ScriptedAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
-    client, _ = client_with(adapter, auth_token=None, api_key="SK" + "2" * 32, api_secret="key-secret")
+    client, _ignored = client_with(adapter, auth_token=None, api_key="SK" + "2" * 32, api_secret="key-secret")
     client.applications.list()
     expected = base64.b64encode(("SK" + "2" * 32 + ":key-secret").encode()).decode()
     assert adapter.sent[0][2]["Authorization"] == "Basic " + expected
@@ -71,7 +71,11 @@ def test_auth_with_api_key_and_secret():
 
 
 def test_429_with_code_20429_is_retried_after_retry_after():
-    throttled = Reply(429, {"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429}, {"Retry-After": "3"})
+    throttled = Reply(
+        429,
+        {"code": 20429, "message": "Too Many Requests", "more_info": "https://www.twilio.com/docs/errors/20429", "status": 429},
+        {"Retry-After": "3"},
+    )
     adapter = ScriptedAdapter().on("POST", "/Applications.json", throttled, Reply(201, APP))
     client, sleep = client_with(adapter)
     assert client.applications.create(friendly_name="ivr").sid == AP
@@ -92,7 +96,7 @@ def test_5xx_retries_an_update_but_never_a_create():
 
 def test_lost_reply_to_a_create_is_ambiguous_and_not_resent():
     adapter = ScriptedAdapter().on("POST", "/Applications.json", Reply(raise_exc=rexc.ConnectionError("Connection aborted.")))
-    client, _ = client_with(adapter)
+    client, _ignored = client_with(adapter)
     with pytest.raises(tw.TwilioAmbiguousWrite):
         client.applications.create(friendly_name="ivr")
     assert len(adapter.sent) == 1
@@ -101,7 +105,7 @@ def test_lost_reply_to_a_create_is_ambiguous_and_not_resent():
 def test_list_errors_are_described_like_rest_errors():
     body = {"code": 20003, "message": "Authenticate", "more_info": "https://www.twilio.com/docs/errors/20003", "status": 401}
     adapter = ScriptedAdapter().on("GET", "/Applications.json", Reply(401, body))
-    client, _ = client_with(adapter)
+    client, _ignored = client_with(adapter)
     with pytest.raises(TwilioException) as err:
         client.applications.list()
     described = tw.describe_error(err.value)
@@ -112,7 +116,7 @@ def test_list_errors_are_described_like_rest_errors():
 def test_fetch_errors_are_described():
     body = {"code": 20404, "message": "The requested resource was not found", "more_info": "x", "status": 404}
     adapter = ScriptedAdapter().on("GET", "/Applications/%s.json" % AP, Reply(404, body))
-    client, _ = client_with(adapter)
+    client, _ignored = client_with(adapter)
     with pytest.raises(TwilioException) as err:
         client.applications(AP).fetch()
     described = tw.describe_error(err.value)

@@ -42,7 +42,7 @@ def run(monkeypatch, **args):
 
 
 def xapi_writes(adapter):
-    return [(m, u.split("/xapi/v1")[1], b) for m, u, _, b in adapter.sent if "/xapi/v1" in u and m != "GET"]
+    return [(m, u.split("/xapi/v1")[1], b) for m, u, _ignored, b in adapter.sent if "/xapi/v1" in u and m != "GET"]
 
 
 def test_check_mode_predicts_the_change_and_writes_nothing(pbx, monkeypatch):

@@ -191,7 +191,7 @@ def test_bad_references_fail_with_reads_only(pbx, monkeypatch, args, fragment):
 
 
 def test_two_rules_for_one_did_are_reported_not_guessed(pbx, monkeypatch):
-    for _ in range(2):
+    for _ignored in range(2):
         pbx.add("InboundRules", {"Condition": "BasedOnDID", "Data": DID})
     kind, result = run(monkeypatch, **WANT)
     assert kind == "fail" and "2 inbound rules route DID +12125550100" in result["msg"]

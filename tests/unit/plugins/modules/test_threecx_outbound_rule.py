@@ -56,9 +56,7 @@ def test_create_check_mode_then_apply_then_converged(pbx, monkeypatch):
     kind, applied = run(monkeypatch, **WANT)
     assert applied["changed"] is True and applied["diff"] == check["diff"]
     route1 = {"TrunkId": twilio_id(pbx), "StripDigits": 0, "Prepend": "", "Append": "", "CallerID": ""}
-    assert pbx.writes() == [
-        ("POST", "/OutboundRules", {"Name": "Twilio fallback", "Prefix": FALLBACK, "Routes": [route1] + [UNUSED_API] * 4})
-    ]
+    assert pbx.writes() == [("POST", "/OutboundRules", {"Name": "Twilio fallback", "Prefix": FALLBACK, "Routes": [route1] + [UNUSED_API] * 4})]
     rule = ours(pbx)[0]
     assert len(rule["Routes"]) == 5
     assert applied["outbound_rule"]["id"] == rule["Id"]

@@ -142,8 +142,7 @@ def test_unknown_members_fail_before_any_write(pbx, monkeypatch):
     kind, result = run(monkeypatch, **dict(WANT, members=["100", "900", "901"]))
     assert kind == "fail"
     assert result["msg"] == (
-        "members: no extension '900', '901' on the PBX. Give existing extension numbers (Admin Console > Users), "
-        "or create the extension first"
+        "members: no extension '900', '901' on the PBX. Give existing extension numbers (Admin Console > Users), " "or create the extension first"
     )
     assert pbx.writes() == [] and SECRET not in repr(result)
 
