@@ -107,6 +107,7 @@ def test_outbound_rules_always_have_five_routes(pbx):
 def test_outbound_priorities_stay_contiguous(pbx):
     ids = [pbx.ok("POST", "/OutboundRules", {"Name": n}, 201)["Id"] for n in "abc"]
     first = pbx.ok("POST", "/OutboundRules", {"Name": "first", "Priority": 1}, 201)
+
     def order():
         return [(r["Name"], r["Priority"]) for r in pbx.ok("GET", "/OutboundRules")["value"]]
 

@@ -322,7 +322,7 @@ def test_limits_ips_per_list_and_lists_per_account(us):
     err = error(us.ip, acl["sid"], "10.1.0.1")
     assert err.status == 400 and "100" in err.message
     us.ip(us.acl()["sid"], "10.1.0.1")  # the limit is per list
-    for _ in range(1000 - 2):
+    for _ignored in range(1000 - 2):
         us.acl()
     err = error(us.acl)
     assert err.status == 400 and "1000" in err.message
@@ -399,7 +399,7 @@ def test_credential_list_limits_and_cascade(us):
     assert err.status == 400 and "1000" in err.message
     us.s.delete(CREDENTIAL_LISTS, {}, cl["sid"], "/u")
     assert us.s.rows("credentials") == [] and us.s.secrets == {}
-    for _ in range(100):
+    for _ignored in range(100):
         us.cl()
     assert error(us.cl).code == 21240
 
