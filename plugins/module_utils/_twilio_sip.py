@@ -243,3 +243,23 @@ def delete_mapping(domain_context, key, entry):
     for map_key, store, accessor in MAPPING_STORES:
         if map_key == key and store in entry.get("mapped_via", ()) and store != "auth_registrations":
             delete_if_present(accessor(domain_context)(entry["sid"]))
+
+
+def ensure_named_list(module, engine, collection, find):
+    """state present/absent of an IP ACL or credential list found by its friendly name.
+
+    ``collection`` is the SDK list resource (``client.sip.ip_access_control_lists`` or
+    ``.credential_lists``); ``find()`` looks the list up by name. Returns (current, result).
+    """
+    name = module.params["friendly_name"]
+    current = find()
+    if module.params["state"] == "absent":
+        return current, engine.absent(current, delete=lambda c: delete_if_present(collection(c["sid"])), name=name)
+    result = engine.present(
+        current,
+        create=lambda payload: as_dict(collection.create(**payload)),
+        predict=lambda payload: dict(payload, sid=None),
+        find=find,
+        name=name,
+    )
+    return current, result

@@ -227,17 +227,8 @@ def main():
     with module.api_errors():
         passwords = validate(module)
         lists = module.client.sip.credential_lists
-        current = find_list(module)
-        if p["state"] == "absent":
-            result = engine.absent(current, delete=lambda c: sip.delete_if_present(lists(c["sid"])), name=p["friendly_name"])
-        else:
-            result = engine.present(
-                current,
-                create=lambda payload: sip.as_dict(lists.create(**payload)),
-                predict=lambda payload: dict(payload, sid=None),
-                find=lambda: find_list(module),
-                name=p["friendly_name"],
-            )
+        current, result = sip.ensure_named_list(module, engine, lists, lambda: find_list(module))
+        if p["state"] == "present":
             result = reconcile_credentials(module, result, current, passwords)
     module.exit_json(**result)
 

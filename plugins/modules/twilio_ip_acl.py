@@ -245,17 +245,8 @@ def main():
             raise ValueError("friendly_name must have 1 to 255 characters; got %d" % len(p["friendly_name"] or ""))
         wanted = parse_entries(p["ip_addresses"])
         acls = module.client.sip.ip_access_control_lists
-        current = find_acl(module)
-        if p["state"] == "absent":
-            result = engine.absent(current, delete=lambda c: sip.delete_if_present(acls(c["sid"])), name=p["friendly_name"])
-        else:
-            result = engine.present(
-                current,
-                create=lambda payload: sip.as_dict(acls.create(**payload)),
-                predict=lambda payload: dict(payload, sid=None),
-                find=lambda: find_acl(module),
-                name=p["friendly_name"],
-            )
+        current, result = sip.ensure_named_list(module, engine, acls, lambda: find_acl(module))
+        if p["state"] == "present":
             result = reconcile_entries(module, result, current, wanted)
     module.exit_json(**result)
 
