@@ -23,6 +23,7 @@ author:
   - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
   - voip.threecx_twilio.threecx
+  - voip.threecx_twilio.threecx_no_answer
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.THREECX
 attributes:
@@ -101,33 +102,6 @@ options:
         (C(MasterTimeout); "Queue Timeout" in the setup guide, for example V(10)). Must be greater than 0.
       - A warning is shown when it is shorter than O(ring_timeout), because the agents would not be rung for a full round.
     type: int
-  no_answer_destination:
-    description:
-      - Where an unanswered call goes ("Destination if no answer", C(ForwardNoAnswer)).
-      - For the Twilio fallback, type V(external) with the Twilio number in O(no_answer_destination.external)
-        ("Forward to Outside Number").
-    type: dict
-    suboptions:
-      type:
-        description:
-          - V(external) forwards to an outside number or SIP URI; V(voicemail) to the voicemail of
-            the extension O(no_answer_destination.number); V(extension), V(queue), V(ring_group) to
-            that internal number; V(none) ends the call.
-        type: str
-        required: true
-        choices: [external, voicemail, extension, queue, ring_group, none]
-      number:
-        description:
-          - The internal number, for the types V(voicemail), V(extension), V(queue) and V(ring_group).
-            It must exist on the PBX.
-        type: str
-      external:
-        description:
-          - For V(external), the outside number in full international format (V(+14155550100)) or a
-            SIP URI (V(sip:+14155550100@example.sip.us1.twilio.com)).
-          - Whether 3CX dials a full SIP URI here is not confirmed; a number, dialled through the
-            outbound rule to the Twilio trunk, is the documented way.
-        type: str
 notes:
   - The mapping of O(ring_timeout) to C(RingTimeout) and O(queue_timeout) to C(MasterTimeout) is
     inferred from the PBX's defaults (30 s and 1800 s) and not stated by the API document.
