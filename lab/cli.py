@@ -1,4 +1,4 @@
-"""``lab up | down | status | serve``."""
+"""``lab up | down | status | serve | pbx add | pbx list``."""
 
 from __future__ import annotations
 
@@ -10,13 +10,15 @@ import ssl
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
 from . import home as labhome
-from .ca import ensure_ca
+from .ca import ca_files, ensure_ca
 from .masking import mask
 from .threecx.app import DEFAULT_VERSION, SUPPORTED_VERSIONS
+from .threecx.fleet import check_name
 
 
 def _read_pid(home: Path) -> int | None:
@@ -64,6 +66,46 @@ def _healthy(eps: dict) -> bool:
     return all(_probe(eps[k], eps["ca_bundle"]) for k in ("twilio_api_base_url", "threecx_url"))
 
 
+class ControlError(Exception):
+    """A control call failed: the lab is down or refused (exit 1), or does not answer (exit 2)."""
+
+    def __init__(self, message: str, code: int = 1):
+        super().__init__(message)
+        self.code = code
+
+
+def _control(home: Path, method: str, path: str, body: dict | None = None) -> dict:
+    """A call to the running lab's 3CX root control endpoint (``/_lab/<path>``)."""
+    pid = _read_pid(home)
+    eps = _endpoints(home)
+    if pid is None or not _alive(pid) or eps is None:
+        raise ControlError(f"lab is down (home {home}); start it with 'lab up'")
+    ctx = ssl.create_default_context(cafile=str(ca_files(home).ca_cert))
+    # No proxies: the lab is on loopback, and *_proxy variables must not reroute its calls.
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx))
+    data = json.dumps(body).encode() if body is not None else None
+    url = eps["threecx"]["control_url"] + "/" + path
+    req = urllib.request.Request(url, data=data, method=method, headers={"Content-Type": "application/json"})
+    try:
+        with opener.open(req, timeout=60) as resp:
+            return json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        try:
+            message = json.loads(exc.read()).get("error") or exc.reason
+        except ValueError:
+            message = exc.reason
+        raise ControlError(f"the lab refused: {exc.code} {message}") from None
+    except OSError as exc:
+        raise ControlError(f"lab process {pid} does not answer ({exc}); see {labhome.log_path(home)}", code=2) from None
+
+
+def _pbx_name(value: str) -> str:
+    try:
+        return check_name(value)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
 def _print_status(home: Path, pid: int, eps: dict) -> None:
     public = mask(eps)
     print(json.dumps({"status": "up", "pid": pid, "home": str(home), "endpoints": public}, indent=2))
@@ -90,6 +132,13 @@ def cmd_up(args: argparse.Namespace) -> int:
     if pid is not None and _alive(pid):
         eps = _endpoints(home)
         if eps is not None and _healthy(eps):
+            if args.pbx:  # a running lab gets the PBXs it lacks (with its own version)
+                try:
+                    _control(home, "POST", "pbxs", {"names": args.pbx})
+                except ControlError as exc:
+                    print(exc, file=sys.stderr)
+                    return exc.code
+                eps = _endpoints(home) or eps
             _print_status(home, pid, eps)
             return 0
         print(f"lab process {pid} is running but unhealthy; run 'lab down' first", file=sys.stderr)
@@ -102,7 +151,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     # Run from the repo root so "-m lab" resolves even without pip install.
     with open(log, "ab") as logfh:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
-            [sys.executable, "-m", "lab", "serve", "--threecx-version", args.threecx_version],
+            [sys.executable, "-m", "lab", "serve", "--threecx-version", args.threecx_version]
+            + [arg for name in args.pbx for arg in ("--pbx", name)],
             cwd=str(labhome.REPO_ROOT),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -152,7 +202,28 @@ def cmd_down(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve  # imported late: it loads the vendor documents
 
-    return serve(labhome.lab_home(), args.threecx_version)
+    return serve(labhome.lab_home(), args.threecx_version, args.pbx)
+
+
+def _print_pbxs(method: str, body: dict | None = None) -> int:
+    try:
+        result = _control(labhome.lab_home(), method, "pbxs", body)
+    except ControlError as exc:
+        print(exc, file=sys.stderr)
+        return exc.code
+    print(json.dumps(mask(result), indent=2))  # masked like "lab status": endpoints.json has the secrets
+    return 0
+
+
+def cmd_pbx_add(args: argparse.Namespace) -> int:
+    body: dict = {"names": args.names}
+    if args.threecx_version:
+        body["threecx_version"] = args.threecx_version
+    return _print_pbxs("POST", body)
+
+
+def cmd_pbx_list(args: argparse.Namespace) -> int:
+    return _print_pbxs("GET")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -162,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
     up = sub.add_parser("up", help="start the lab in the background")
     up.add_argument("--threecx-version", choices=versions, default=DEFAULT_VERSION)
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.add_argument(
+        "--pbx", action="append", default=[], type=_pbx_name, metavar="NAME", help="a named 3CX PBX (repeatable)"
+    )
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop the lab")
     down.add_argument("--timeout", type=float, default=10.0)
@@ -169,7 +243,15 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="show endpoints (secrets masked); non-zero when down").set_defaults(func=cmd_status)
     serve = sub.add_parser("serve", help="run in the foreground (used by 'up')")
     serve.add_argument("--threecx-version", choices=versions, default=DEFAULT_VERSION)
+    serve.add_argument("--pbx", action="append", default=[], type=_pbx_name, metavar="NAME")
     serve.set_defaults(func=cmd_serve)
+    pbx = sub.add_parser("pbx", help="named 3CX PBXs of the running lab (one per site)")
+    pbx_sub = pbx.add_subparsers(dest="pbx_command", required=True)
+    add = pbx_sub.add_parser("add", help="create the PBXs not there yet; print these (secrets masked)")
+    add.add_argument("names", nargs="+", type=_pbx_name, metavar="NAME")
+    add.add_argument("--threecx-version", choices=versions, help="default: the version the lab was started with")
+    add.set_defaults(func=cmd_pbx_add)
+    pbx_sub.add_parser("list", help="every named PBX (secrets masked)").set_defaults(func=cmd_pbx_list)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -15,11 +15,12 @@ from .server import LabHTTPSServer, serve_in_thread, server_ssl_context
 from .spec import open_validator
 from .threecx import ThreeCX
 from .threecx.app import DEFAULT_VERSION
+from .threecx.fleet import PbxFleet
 from .twilio import REGIONS, Twilio
 from .twilio.app import Account, check_error_shape
 
 
-def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, ThreeCX]:
+def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, ThreeCX, PbxFleet]:
     shared = labhome.shared_dir()
     cache = labhome.cache_dir(home)
     tw_validator, tw_status = open_validator(
@@ -35,10 +36,12 @@ def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, T
         client_secret=secrets.token_urlsafe(32),
         version=threecx_version,
     )
-    return twilio, threecx
+    return twilio, threecx, PbxFleet(threecx)
 
 
-def endpoints_document(home: Path, twilio_srv: LabHTTPSServer, threecx_srv: LabHTTPSServer) -> dict:
+def endpoints_document(
+    home: Path, twilio_srv: LabHTTPSServer, threecx_srv: LabHTTPSServer, fleet: PbxFleet | None = None
+) -> dict:
     tw: Twilio = twilio_srv.standin  # type: ignore[assignment]
     cx: ThreeCX = threecx_srv.standin  # type: ignore[assignment]
     return {
@@ -55,19 +58,47 @@ def endpoints_document(home: Path, twilio_srv: LabHTTPSServer, threecx_srv: LabH
             "client_secret": cx.client_secret,
             "version": cx.version,
             "control_url": threecx_srv.base_url + "/_lab",
+            "pbxs": fleet.descriptors() if fleet is not None else {},
         },
         "sip": {},
     }
 
 
-def serve(home: Path, threecx_version: str = DEFAULT_VERSION) -> int:
+class EndpointsFile:
+    """endpoints.json, rewritten by handler threads whenever PBXs are added: one writer at a time,
+    each writing the whole current document, and none after shutdown removed the file."""
+
+    def __init__(self, home: Path, servers: list[LabHTTPSServer], fleet: PbxFleet):
+        self.home = home
+        self.servers = servers
+        self.fleet = fleet
+        self.lock = threading.Lock()
+        self.closed = False
+
+    def write(self) -> None:
+        with self.lock:
+            if not self.closed:
+                doc = endpoints_document(self.home, *self.servers, fleet=self.fleet)
+                labhome.write_private_json(labhome.endpoints_path(self.home), doc)
+
+    def close(self) -> None:
+        with self.lock:
+            self.closed = True
+
+
+def serve(home: Path, threecx_version: str = DEFAULT_VERSION, pbxs: list[str] | None = None) -> int:
     home.mkdir(parents=True, exist_ok=True)
     files = ensure_ca(home)
     ctx = server_ssl_context(str(files.server_cert), str(files.server_key))
-    twilio, threecx = build(home, threecx_version)
+    twilio, threecx, fleet = build(home, threecx_version)
     servers = [LabHTTPSServer(twilio, ctx), LabHTTPSServer(threecx, ctx)]
     for srv in servers:
         serve_in_thread(srv)
+    fleet.base_url = servers[1].base_url
+    # PBXs asked for at start exist before endpoints.json does, so "lab up" returns with them.
+    fleet.create(pbxs or [])
+    endpoints = EndpointsFile(home, servers, fleet)
+    fleet.on_change = endpoints.write
     for st in (twilio, threecx):
         state = st.validation.as_dict()
         st.log_line(
@@ -83,7 +114,7 @@ def serve(home: Path, threecx_version: str = DEFAULT_VERSION) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
 
-    labhome.write_private_json(labhome.endpoints_path(home), endpoints_document(home, *servers))
+    endpoints.write()
     labhome.pid_path(home).write_text(f"{os.getpid()}\n")
     sys.stderr.write(f"lab serving: twilio {servers[0].base_url}, threecx {servers[1].base_url}\n")
     sys.stderr.flush()
@@ -94,6 +125,7 @@ def serve(home: Path, threecx_version: str = DEFAULT_VERSION) -> int:
         for srv in servers:
             srv.shutdown()
             srv.server_close()
+        endpoints.close()
         _remove_if_ours(labhome.pid_path(home))
         sys.stderr.write("lab stopped\n")
         sys.stderr.flush()

@@ -1,8 +1,10 @@
 """The HTTPS framework shared by the stand-ins.
 
-One request goes through: control endpoints (``/_lab/...``, never logged) or
-fault lookup -> request validation -> vendor handler (under the stand-in's
-lock, so state changes are atomic) -> response validation -> request log.
+One request goes through: the stand-in that serves its path (the server's
+own, or one mounted below ``/<segment>/<name>``, see :class:`Mounts`) ->
+control endpoints (``/_lab/...``, never logged) or fault lookup -> request
+validation -> vendor handler (under the stand-in's lock, so state changes are
+atomic) -> response validation -> request log.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ LOG_LIMIT = 20000  # entries kept; seq keeps counting past it
 @dataclass
 class Request:
     method: str
-    path: str  # percent-decoded, without query
+    path: str  # percent-decoded, without query and without the prefix of a mounted stand-in
     raw_target: str
     query: dict[str, list[str]]
     headers: Message
@@ -40,6 +42,11 @@ class Request:
     host: str
     client: str
     params: dict[str, str] = field(default_factory=dict)
+    prefix: str = ""  # "/pbx/<name>" when a mounted stand-in serves the request (stripped from path)
+
+    @property
+    def full_path(self) -> str:
+        return self.prefix + self.path
 
     @property
     def content_type(self) -> str | None:
@@ -133,29 +140,49 @@ class Router:
         return None, {}, allowed
 
 
-class RequestLog:
+class LogSequence:
+    """The seq counter of the logs of one server, and the lock that orders their appends.
+
+    A stand-in and the ones mounted below it share one: their merged log is then in seq order
+    at every moment, so a ``?since=`` cursor taken from it never skips an entry.
+    """
+
     def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.last = 0
+
+
+class RequestLog:
+    def __init__(self, sequence: LogSequence | None = None) -> None:
         self._entries: list[dict] = []
-        self._seq = 0
-        self._lock = threading.Lock()
+        self.sequence = sequence or LogSequence()
 
     def append(self, entry: dict) -> dict:
-        with self._lock:
-            self._seq += 1
-            entry = {"seq": self._seq, **entry}
+        with self.sequence.lock:
+            self.sequence.last += 1
+            entry = {"seq": self.sequence.last, **entry}
             self._entries.append(entry)
             if len(self._entries) > LOG_LIMIT:
                 del self._entries[: len(self._entries) - LOG_LIMIT]
             return entry
 
     def since(self, seq: int = 0) -> list[dict]:
-        with self._lock:
+        with self.sequence.lock:
             return [e for e in self._entries if e["seq"] > seq]
 
     def clear(self) -> None:
         # seq is not reset so ?since= cursors held by clients stay meaningful.
-        with self._lock:
+        with self.sequence.lock:
             self._entries.clear()
+
+    @staticmethod
+    def merged(logs: list["RequestLog"], seq: int = 0) -> list[dict]:
+        """The entries of logs sharing one sequence, in seq order, read in one go."""
+        if not logs:
+            return []
+        with logs[0].sequence.lock:
+            entries = [e for log in logs for e in log._entries if e["seq"] > seq]
+        return sorted(entries, key=lambda e: e["seq"])
 
 
 class StandIn:
@@ -171,6 +198,12 @@ class StandIn:
         self.lock = threading.RLock()
         self.log = RequestLog()
         self.faults = FaultQueue()
+        # Where this instance is served ("" = the server root; Mounts.add sets "/<segment>/<name>")
+        # and what its log entries carry to say so ({"pbx": name}).
+        self.prefix = ""
+        self.log_fields: dict[str, Any] = {}
+        # Stand-ins served below a prefix of this one's server (the 3CX PBX fleet), or None.
+        self.mounts: Mounts | None = None
         self.control.add("GET", "/_lab/state", lambda r: Response.json(200, self.public_state()))
         self.control.add("GET", "/_lab/requests", self._ctl_requests)
         self.control.add("POST", "/_lab/reset", self._ctl_reset)
@@ -199,6 +232,18 @@ class StandIn:
     def before_dispatch(self, req: Request, route: Route) -> None:
         """Authentication and similar checks; raise HTTPError to refuse."""
 
+    # ---- mounted stand-ins ----------------------------------------------
+    def mounted(self) -> list["StandIn"]:
+        return self.mounts.all() if self.mounts is not None else []
+
+    def resolve(self, path: str) -> tuple["StandIn | None", str]:
+        """The stand-in serving *path* and the prefix to strip from it (None: an unknown mount)."""
+        if self.mounts is not None:
+            hit = self.mounts.resolve(path)
+            if hit is not None:
+                return hit
+        return self, ""
+
     # ---- control endpoints ----------------------------------------------
     def public_state(self) -> dict:
         with self.lock:
@@ -209,7 +254,8 @@ class StandIn:
             since = int(req.query.get("since", ["0"])[0])
         except ValueError:
             return Response.json(400, {"error": "since must be an integer"})
-        return Response.json(200, self.log.since(since))
+        # The root's log includes the mounted stand-ins' entries (they share its seq counter).
+        return Response.json(200, RequestLog.merged([self.log] + [st.log for st in self.mounted()], since))
 
     def _ctl_reset(self, req: Request) -> Response:
         try:
@@ -219,10 +265,13 @@ class StandIn:
         if not isinstance(options, dict):
             return Response.json(400, {"error": "body must be a JSON object"})
         try:
-            with self.lock:
-                self.reset(options)
-                self.log.clear()
-                self.faults.clear()
+            # This one first: it validates the options before anything changes. Mounted ones
+            # then take the same options (one left out goes back to each one's own default).
+            for st in [self] + self.mounted():
+                with st.lock:
+                    st.reset(options)
+                    st.log.clear()
+                    st.faults.clear()
         except ValueError as exc:
             return Response.json(400, {"error": str(exc)})
         return Response.json(200, self.public_state())
@@ -302,8 +351,65 @@ class StandIn:
             return self.error(500, "lab internal error (see the lab log)", code="internal")
 
     def log_line(self, text: str) -> None:
-        sys.stderr.write(scrub_text(text, self.secrets()) + "\n")
+        # The root also writes for its server (stdlib messages, TLS errors): scrub every secret.
+        secrets = self.secrets() + [s for st in self.mounted() for s in st.secrets()]
+        sys.stderr.write(scrub_text(text, secrets) + "\n")
         sys.stderr.flush()
+
+
+class Mounts:
+    """Stand-ins served below ``/<segment>/<name>`` on the server of an owner stand-in.
+
+    Each one is complete and independent: its own state, credentials, routes, faults, control
+    endpoints (``/<segment>/<name>/_lab/...``) and log. The server strips the prefix before
+    anything else looks at the path, so a mounted stand-in sees the same paths as one at the
+    root and the vendor document validates them unchanged. The owner's log, reset and log
+    scrubbing cover the mounted ones as well (see StandIn).
+    """
+
+    def __init__(self, owner: StandIn, segment: str, label: str = "", missing_hint: str = ""):
+        self.owner = owner
+        self.segment = segment
+        self.label = label or segment  # what one mounted stand-in is called in messages
+        self.missing_hint = missing_hint
+        self._items: dict[str, StandIn] = {}
+        self._lock = threading.Lock()
+        owner.mounts = self
+
+    def add(self, name: str, standin: StandIn) -> None:
+        with self._lock:
+            if name in self._items:
+                raise ValueError(f"/{self.segment}/{name} is already mounted")
+            standin.prefix = f"/{self.segment}/{name}"
+            standin.log_fields = {self.segment: name}
+            standin.log = RequestLog(self.owner.log.sequence)
+            self._items[name] = standin
+
+    def get(self, name: str) -> StandIn | None:
+        return self._items.get(name)
+
+    def items(self) -> list[tuple[str, StandIn]]:
+        with self._lock:
+            return list(self._items.items())
+
+    def all(self) -> list[StandIn]:
+        with self._lock:
+            return list(self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def resolve(self, path: str) -> tuple[StandIn | None, str] | None:
+        """(stand-in or None if the name is unknown, prefix) for a path below the segment, else None."""
+        head = f"/{self.segment}/"
+        if not path.startswith(head):
+            return None
+        name = path[len(head) :].split("/", 1)[0]
+        return self._items.get(name), head + name
+
+    def missing(self, prefix: str) -> str:
+        message = f"the lab has no {self.label} named {prefix.rsplit('/', 1)[-1]!r}"
+        return f"{message} ({self.missing_hint})" if self.missing_hint else message
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -345,7 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _handle(self) -> None:
-        st = self.standin
+        root = self.standin
         body = self._read_body()
         split = urlsplit(self.path)
         host = self.headers.get("X-Forwarded-Host") or self.headers.get("Host") or ""
@@ -359,28 +465,25 @@ class _Handler(BaseHTTPRequestHandler):
             host=host.strip(),
             client=self.client_address[0],
         )
+        st, prefix = root.resolve(req.path)
+        if st is None:
+            self._no_mount(req, prefix)
+            return
+        # From here on the mounted stand-in sees its own paths, as if it were at the root.
+        req.prefix, req.path = prefix, req.path[len(prefix) :] or "/"
         if req.path == "/_lab" or req.path.startswith("/_lab/"):
-            self._control(req)
+            self._control(st, req)
             return
         action = st.faults.take(req.method, req.path)
         kind = action["kind"] if action else None
         route, req.params, allowed = st.router.match(req.method, req.path)
         violations = st.check_request(req, route)
-        entry = {
-            "method": req.method,
-            "host": req.host,
-            "path": req.path,
-            "query": req.query,
-            "body": mask(req.parsed_body()),
-            "status": 0,
-            "violations": [],
-            "fault": kind,
-        }
+        entry = self._entry(st, req, kind)
         if kind == "delay":
             time.sleep(float(action.get("seconds", 0)))
         if kind == "drop":
             entry["violations"] = violations
-            self._finish_log(entry)
+            self._finish_log(st, entry)
             self._drop()
             return
         if kind == "status":
@@ -396,15 +499,42 @@ class _Handler(BaseHTTPRequestHandler):
                 resp = st.violation_response(resp_violations)
         entry["violations"] = violations
         if kind == "commit_then_drop":
-            self._finish_log(entry)
+            self._finish_log(st, entry)
             self._drop()
             return
         entry["status"] = resp.status
-        self._finish_log(entry)
+        self._finish_log(st, entry)
         self._send(resp, head_only=req.method == "HEAD")
 
-    def _finish_log(self, entry: dict) -> None:
-        st = self.standin
+    def _no_mount(self, req: Request, prefix: str) -> None:
+        """A path below a mount segment naming nothing: a plain 404 (logged at the root unless control)."""
+        root = self.standin
+        assert root.mounts is not None
+        message = root.mounts.missing(prefix)
+        if req.path == prefix + "/_lab" or req.path.startswith(prefix + "/_lab/"):
+            self._send(Response.json(404, {"error": message}))
+            return
+        resp = root.error(404, message, code="not_found")
+        entry = self._entry(root, req, None)
+        entry["status"] = resp.status
+        self._finish_log(root, entry)
+        self._send(resp, head_only=req.method == "HEAD")
+
+    @staticmethod
+    def _entry(st: StandIn, req: Request, fault: str | None) -> dict:
+        return {
+            "method": req.method,
+            "host": req.host,
+            "path": req.full_path,
+            "query": req.query,
+            "body": mask(req.parsed_body()),
+            "status": 0,
+            "violations": [],
+            "fault": fault,
+            **st.log_fields,
+        }
+
+    def _finish_log(self, st: StandIn, entry: dict) -> None:
         logged = st.log.append(entry)
         st.log_line(
             f"{st.name} #{logged['seq']} {entry['method']} {entry['path']} -> {entry['status']}"
@@ -412,15 +542,14 @@ class _Handler(BaseHTTPRequestHandler):
             + (f" violations={len(entry['violations'])}" if entry["violations"] else "")
         )
 
-    def _control(self, req: Request) -> None:
-        st = self.standin
+    def _control(self, st: StandIn, req: Request) -> None:
         if not (req.client.startswith("127.") or req.client == "::1"):
             self._send(Response.json(403, {"error": "control endpoints answer loopback clients only"}))
             return
         route, req.params, allowed = st.control.match(req.method, req.path)
         if route is None:
             status = 405 if allowed else 404
-            self._send(Response.json(status, {"error": f"no control endpoint {req.method} {req.path}"}))
+            self._send(Response.json(status, {"error": f"no control endpoint {req.method} {req.full_path}"}))
             return
         try:
             resp = route.handler(req)

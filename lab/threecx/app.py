@@ -81,10 +81,14 @@ class ThreeCX(StandIn):
         client_id: str,
         client_secret: str,
         version: str = DEFAULT_VERSION,
+        public_ip: str | None = None,
     ):
         super().__init__(validator, validation)
         self.client_id = client_id
         self.client_secret = client_secret
+        # A named PBX of the fleet (lab/threecx/fleet.py) has a loopback address of its own as its
+        # "public IP"; the root PBX (None) reports 127.0.0.1 and the host it was reached at.
+        self.public_ip = public_ip
         self._set_version(version)
         # A reset without a version goes back to the one the lab was started with, so one
         # test's version switch never leaks into the next test.
@@ -122,9 +126,9 @@ class ThreeCX(StandIn):
         self.version = version
 
     def secrets(self) -> list[str]:
-        return (
-            [self.client_secret] + [t["access_token"] for t in self.tokens.values()] + list(self.pbx.passwords.values())
-        )
+        # list() first: the root also scrubs for the named PBXs, whose handler threads may add a token meanwhile.
+        tokens = [t["access_token"] for t in list(self.tokens.values())]
+        return [self.client_secret] + tokens + list(self.pbx.passwords.values())
 
     def error(self, status: int, message: str, code: Any = None) -> Response:
         code = _SYMBOLIC.get(code, code) if code else str(status)
@@ -143,7 +147,8 @@ class ThreeCX(StandIn):
         return Response.empty(204, {"OData-Version": "4.0"})
 
     def public_base(self, req: Request) -> str:
-        return "https://" + (req.headers.get("Host") or "127.0.0.1")
+        # A named PBX's links keep its /pbx/<name> prefix, so that following them reaches it again.
+        return "https://" + (req.headers.get("Host") or "127.0.0.1") + self.prefix
 
     def json_body(self, req: Request) -> Any:
         if req.media_type != "application/json":
@@ -170,7 +175,7 @@ class ThreeCX(StandIn):
     # ---------------------------------------------------------------- state
     def state(self) -> dict:
         now = time.time()
-        return {
+        out = {
             "version": self.version,
             "build": SUPPORTED_VERSIONS[self.version],
             "client_id": self.client_id,
@@ -188,6 +193,19 @@ class ThreeCX(StandIn):
             "E164Settings": dict(self.e164.value),
             # Trunk passwords are never part of an entity: AuthPassword shows only Concealed.
             "collections": {name: c.snapshot() for name, c in self.collections.items()},
+        }
+        if self.mounts is not None:
+            # The root's view of the fleet (lab/threecx/fleet.py); each PBX's own /_lab/state has the rest.
+            out["pbxs"] = {name: pbx.summary() for name, pbx in self.mounts.items() if isinstance(pbx, ThreeCX)}
+        return out
+
+    def summary(self) -> dict:
+        """A named PBX in the root's state: no secrets, entity counts only (its own state has the rest)."""
+        return {
+            "version": self.version,
+            "public_ip": self.public_ip,
+            "client_id": self.client_id,
+            "entities": {name: len(c.items) for name, c in self.collections.items()},
         }
 
     def reset(self, options: dict) -> None:
@@ -332,13 +350,13 @@ class ThreeCX(StandIn):
             "@odata.context": f"{self.public_base(req)}/xapi/v1/$metadata#Pbx.SystemParameters",
             "Version": SUPPORTED_VERSIONS[self.version],
             "FQDN": "lab-pbx.example.com",
-            "PbxExternalHost": host,
+            "PbxExternalHost": self.public_ip or host,
             "Is3CXFQDN": False,
             "IsHosted": False,
             "IsHosted3CX": False,
             "IsMulticompanyMode": False,
             "IsStaticIp": True,
-            "StaticIp": "127.0.0.1",
+            "StaticIp": self.public_ip or "127.0.0.1",
             "HttpPort": 5000,
             "HttpsPort": 5001,
             "SipPort": 5060,
