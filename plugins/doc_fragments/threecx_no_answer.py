@@ -28,7 +28,8 @@ options:
       number:
         description:
           - The internal number, for the types V(voicemail), V(extension), V(queue) and V(ring_group).
-            It must exist on the PBX.
+            It must exist on the PBX. In check mode a queue or ring group that does not exist yet is a
+            warning (an earlier task of the play may create it), not an error.
         type: str
       external:
         description:

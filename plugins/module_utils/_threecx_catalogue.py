@@ -23,6 +23,7 @@ import re
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_SET, KIND_STR, Field, FieldMap
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_literal
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import MissingReference
 
 PARAMETERS_PATH = "/Defs/GatewayParameters"
 VALUES_PATH = "/Defs/GatewayParameterValues"
@@ -236,10 +237,14 @@ def template_ids(client):
 
 
 def require_template(client, template_id, option):
-    """GET the template or fail listing the templates the PBX has."""
+    """GET the template or fail (MissingReference) listing the templates the PBX has."""
     found = client.get_or_none(template_path(template_id))
     if found is None:
-        raise ValueError("%s: the PBX has no provider template %r; it has: %s" % (option, template_id, ", ".join(template_ids(client)) or "(none)"))
+        raise MissingReference(
+            "%s: the PBX has no provider template %r; it has: %s" % (option, template_id, ", ".join(template_ids(client)) or "(none)"),
+            option,
+            "provider template %r" % template_id,
+        )
     return found
 
 

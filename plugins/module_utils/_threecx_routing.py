@@ -13,10 +13,14 @@ PRIVATE to this collection: may change without notice.
 * :class:`Desired`: the module's params with values the module resolved (a trunk name turned
   into its id), so that the engine compares what the PBX stores;
 * look-ups: objects by number, extensions, trunks by name or number, departments;
-* :func:`run_numbered_group`: the whole run of a queue or ring group module.
+* :func:`run_numbered_group`: the whole run of a queue or ring group module;
+* :class:`MissingReference` and :func:`assume_in_check_mode`: an object named by an option that
+  the play has not made yet.
 
 Every check that can fail on input alone raises ValueError before any request; checks that
 need the PBX (an unknown extension, an unknown trunk) run on reads only, before any write.
+In check mode only, a missing object that an earlier task of the play makes (a trunk, a queue,
+a ring group, a template) is a warning, and the module predicts its change with the name given.
 """
 
 from __future__ import annotations
@@ -219,6 +223,42 @@ class Desired:
         self._diff = module._diff
 
 
+# ---------------------------------------------------------------------------- missing references
+
+
+class MissingReference(ValueError):
+    """An object an option names (a trunk, a queue, a template) is not on the PBX.
+
+    The message is the error of a real run; ``option`` and ``missing`` ("trunk 'PSTN'") word
+    the check-mode warning of :func:`assume_in_check_mode`.
+    """
+
+    def __init__(self, msg, option, missing):
+        super(MissingReference, self).__init__(msg)
+        self.option = option
+        self.missing = missing
+
+
+def assume_in_check_mode(module, check, *args):
+    """``check(*args)``; in check mode a :class:`MissingReference` is one warning and None.
+
+    Check mode made nothing, so an object an earlier task of the same play creates is missing
+    here; the caller then predicts the change with the name the user gave in place of what the
+    PBX would resolve (which never equals a current value, so the change is reported).
+    A real run keeps the error, before any write.
+    """
+    try:
+        return check(*args)
+    except MissingReference as missing:
+        if not module.check_mode:
+            raise
+        module.warn(
+            "%s: %s does not exist on the PBX; check mode assumes that an earlier task in the same play creates it "
+            "and predicts the change (a run without check mode fails if it still does not exist)" % (missing.option, missing.missing)
+        )
+        return None
+
+
 # ---------------------------------------------------------------------------- look-ups
 
 
@@ -255,7 +295,11 @@ _TARGET_COLLECTIONS = {"queue": ("Queues", "queue"), "ring_group": ("RingGroups"
 
 
 def check_destination_target(client, option, dest):
-    """Fail (before any write) when the destination's internal number does not exist."""
+    """Fail (before any write) when the destination's internal number does not exist.
+
+    A missing queue or ring group is a :class:`MissingReference` (the play may create it); a
+    missing extension is a plain error (this collection never creates extensions).
+    """
     if dest is None or dest["type"] not in _INTERNAL:
         return
     if dest["type"] in ("extension", "voicemail"):
@@ -263,8 +307,10 @@ def check_destination_target(client, option, dest):
         return
     collection, label = _TARGET_COLLECTIONS[dest["type"]]
     if find_by_number(client, collection, dest["number"]) is None:
-        raise ValueError(
-            "%s: there is no %s %r on the PBX; create it first (voip.threecx_twilio.threecx_%s)" % (option, label, dest["number"], dest["type"])
+        raise MissingReference(
+            "%s: there is no %s %r on the PBX; create it first (voip.threecx_twilio.threecx_%s)" % (option, label, dest["number"], dest["type"]),
+            option,
+            "%s %r" % (label, dest["number"]),
         )
 
 
@@ -274,7 +320,7 @@ def trunk_name(trunk):
 
 
 def find_trunk(client, name_or_number):
-    """The trunk whose name (``Gateway.Name``) or number is ``name_or_number``; ValueError if none.
+    """The trunk whose name (``Gateway.Name``) or number is ``name_or_number``; MissingReference if none.
 
     The name wins over the number; two trunks with the same name are an error (never a guess).
     The trunks are read in one GET (``$select=Id,Number,Gateway,DidNumbers``) and matched here,
@@ -294,7 +340,7 @@ def find_trunk(client, name_or_number):
     if by_number:
         return by_number[0]
     known = ", ".join("%r (%s)" % (trunk_name(t), t.get("Number")) for t in trunks) or "none"
-    raise ValueError("trunk: no trunk named or numbered %r on the PBX; the trunks are: %s" % (wanted, known))
+    raise MissingReference("trunk: no trunk named or numbered %r on the PBX; the trunks are: %s" % (wanted, known), "trunk", "trunk %r" % wanted)
 
 
 def same_number(a, b):
@@ -387,7 +433,7 @@ def run_numbered_group(module, spec):
     # Checks that need reads, still before any write.
     if members:
         check_extensions(client, members_option, members)
-    check_destination_target(client, "no_answer_destination", destination)
+    assume_in_check_mode(module, check_destination_target, client, "no_answer_destination", destination)
 
     overrides = {"no_answer_destination": destination}
     if members is not None:

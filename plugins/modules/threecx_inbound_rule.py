@@ -30,6 +30,10 @@ attributes:
     support: full
     details:
       - Reads the rule, the trunk and the destinations and predicts the result; sends no write.
+      - A trunk (O(trunk)), a DID of the trunk (O(did)) or a queue or ring group (O(destination),
+        O(out_of_office_destination)) that does not exist yet gives a warning in check mode (an earlier
+        task of the play may create it) and a predicted change; the diff shows the trunk by the name given
+        as C(trunk_id). Without check mode it is an error. An unknown extension is an error in check mode too.
   diff_mode:
     support: full
     details:
@@ -47,7 +51,8 @@ options:
   trunk:
     description:
       - The trunk that receives the DID, by name (the trunk's name in the Admin Console) or number.
-      - Required to create the rule. An unknown trunk, or a DID that is not on the trunk, fails the task before any write.
+      - Required to create the rule. An unknown trunk, or a DID that is not on the trunk, fails the task before any write
+        (in check mode it is a warning; see the check_mode attribute).
     type: str
   name:
     description:
@@ -57,7 +62,8 @@ options:
     description:
       - Where calls to the DID go during office hours (C(OfficeHoursDestination)), normally a queue
         (type V(queue) with its number) or a ring group (type V(ring_group)).
-      - Required to create the rule. An internal number that does not exist fails the task before any write.
+      - Required to create the rule. An internal number that does not exist fails the task before any write
+        (a queue or ring group only gives a warning in check mode; see the check_mode attribute).
     type: dict
     suboptions:
       type:
@@ -159,7 +165,7 @@ inbound_rule:
       type: str
       sample: "+12125550100"
     trunk_id:
-      description: The id of the trunk the rule belongs to.
+      description: The id of the trunk the rule belongs to (null in check mode when the trunk does not exist yet).
       type: int
       sample: 5
     trunk:
@@ -197,6 +203,8 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     ApiFieldMap,
     Desired,
     Mapped,
+    MissingReference,
+    assume_in_check_mode,
     check_destination,
     check_destination_target,
     destination_argument_spec,
@@ -232,6 +240,19 @@ def lookup(client, did):
             % (len(rules), did, ", ".join(str(r.get("Id")) for r in rules))
         )
     return rules[0] if rules else None
+
+
+def did_on_trunk(trunk, did):
+    """The DID as ``trunk`` spells it; MissingReference when the trunk does not have it."""
+    on_trunk = [n for n in trunk.get("DidNumbers") or [] if same_number(n, did)]
+    if not on_trunk:
+        raise MissingReference(
+            "did: %s is not a DID number of trunk %r (%s), whose DID numbers are %s; add it to the trunk first"
+            % (did, trunk_name(trunk), trunk.get("Number"), ", ".join(trunk.get("DidNumbers") or []) or "none"),
+            "did",
+            "DID %s of trunk %r" % (did, trunk_name(trunk)),
+        )
+    return on_trunk[0]
 
 
 def main():
@@ -273,19 +294,15 @@ def main():
         overrides = {"destination": office, "out_of_office_destination": out_of_office, "did": did, "trunk_id": None, "condition": None}
         trunk = None
         if p["trunk"] is not None:
-            trunk = find_trunk(client, p["trunk"])
-            on_trunk = [n for n in trunk.get("DidNumbers") or [] if same_number(n, did)]
-            if not on_trunk:
-                raise ValueError(
-                    "did: %s is not a DID number of trunk %r (%s), whose DID numbers are %s; add it to the trunk first"
-                    % (did, trunk_name(trunk), trunk.get("Number"), ", ".join(trunk.get("DidNumbers") or []) or "none")
-                )
-            overrides["trunk_id"] = trunk["Id"]
-            if current is None:
-                overrides["did"] = on_trunk[0]  # spelled as the trunk spells it
-        check_destination_target(client, "destination", office)
+            trunk = assume_in_check_mode(module, find_trunk, client, p["trunk"])
+            # Check mode, the trunk not made yet: compared and shown by the name given, so the change is predicted.
+            overrides["trunk_id"] = trunk["Id"] if trunk is not None else p["trunk"]
+            spelling = assume_in_check_mode(module, did_on_trunk, trunk, did) if trunk is not None else None
+            if current is None and spelling is not None:
+                overrides["did"] = spelling  # spelled as the trunk spells it
+        assume_in_check_mode(module, check_destination_target, client, "destination", office)
         if out_of_office is not office:
-            check_destination_target(client, "out_of_office_destination", out_of_office)
+            assume_in_check_mode(module, check_destination_target, client, "out_of_office_destination", out_of_office)
         if current is None:
             overrides["condition"] = CONDITION
             overrides["name"] = p["name"] or overrides["did"]
@@ -306,6 +323,8 @@ def main():
         )
         if trunk is not None:
             result["inbound_rule"]["trunk"] = trunk_name(trunk)
+        elif p["trunk"] is not None:  # check mode, the trunk not made yet
+            result["inbound_rule"].update(trunk=p["trunk"], trunk_id=None)
         else:
             result["inbound_rule"]["trunk"] = ((current or {}).get("TrunkDN") or {}).get("Name")
     module.exit_json(**result)

@@ -33,6 +33,9 @@ attributes:
     details:
       - Reads the rules, the trunk and the departments and predicts the result, including the
         moves O(position) needs; sends no write.
+      - A O(trunk) that does not exist yet gives a warning in check mode (an earlier task of the play may
+        create it) and a predicted change; the diff shows it by the name given as route 1's C(trunk_id).
+        Without check mode it is an error. An unknown department is an error in check mode too.
   diff_mode:
     support: full
     details:
@@ -67,7 +70,8 @@ options:
   trunk:
     description:
       - The trunk of route 1, by name or number, normally the Twilio SIP Domain trunk.
-      - Required to create the rule. An unknown trunk fails the task before any write.
+      - Required to create the rule. An unknown trunk fails the task before any write (in check mode it is a
+        warning; see the check_mode attribute).
     type: str
   strip_digits:
     description:
@@ -175,7 +179,9 @@ outbound_rule:
       elements: dict
       sample: [{from: "100", to: "199"}]
     routes:
-      description: The five routes; unused ones have O(trunk) id V(-1).
+      description:
+        - The five routes; unused ones have O(trunk) id V(-1).
+        - In check mode, when the trunk does not exist yet, route 1's C(trunk_id) is null.
       type: list
       elements: dict
       sample:
@@ -214,6 +220,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     ApiFieldMap,
     Desired,
     Mapped,
+    assume_in_check_mode,
     check_dn_number,
     find_groups,
     find_trunk,
@@ -368,15 +375,16 @@ def main():
         if prefix == "":
             module.warn("prefix is empty: outbound rule %r matches every number its departments and ranges dial" % name)
         # Checks that need reads, still before any write.
-        trunk = find_trunk(client, p["trunk"]) if p["trunk"] is not None else None
+        trunk = assume_in_check_mode(module, find_trunk, client, p["trunk"]) if p["trunk"] is not None else None
         group_ids = find_groups(client, "departments", p["departments"]) if p["departments"] is not None else None
 
         # Route 1 as wanted; routes 2..5 as the PBX has them (or unused), always five.
         routes = FIELDS.by_option["routes"].read(current) if current is not None else []
         routes = routes + [dict(UNUSED_ROUTE) for _ignored in range(ROUTES - len(routes))]
         first = dict(routes[0]) if current is not None else dict(UNUSED_ROUTE)
-        if trunk is not None:
-            first["trunk_id"] = trunk["Id"]
+        if p["trunk"] is not None:
+            # Check mode, the trunk not made yet: compared and shown by the name given, so the change is predicted.
+            first["trunk_id"] = trunk["Id"] if trunk is not None else p["trunk"]
         first["strip_digits"] = p["strip_digits"]
         first["prepend"] = p["prepend"]
         routes = [first] + [dict(r) for r in routes[1:]]
@@ -422,6 +430,9 @@ def main():
         result["outbound_rule"]["rank"] = target + 1
         if trunk is not None:
             result["outbound_rule"]["trunk"] = trunk_name(trunk)
+        elif p["trunk"] is not None:  # check mode, the trunk not made yet
+            result["outbound_rule"]["trunk"] = p["trunk"]
+            result["outbound_rule"]["routes"][0]["trunk_id"] = None
         elif current is not None:
             result["outbound_rule"]["trunk"] = ((current.get("Routes") or [{}])[0] or {}).get("TrunkName")
         else:

@@ -34,6 +34,9 @@ attributes:
     support: full
     details:
       - Reads the trunks, the template's trunk skeleton and the catalogues and predicts the result; sends no write.
+      - A new trunk's O(template) that does not exist yet gives a warning in check mode (an earlier task of the
+        play, such as M(voip.threecx_twilio.threecx_template), may create it) and the creation is predicted from
+        the options alone, without the template's skeleton (C(number) is then null). Without check mode it is an error.
   diff_mode:
     support: full
     details:
@@ -59,7 +62,8 @@ options:
     description:
       - The provider template the trunk is made from (a file name on the PBX, for example one made with
         M(voip.threecx_twilio.threecx_template)). Default when creating is V(GenericSIPTrunk.pv.xml).
-      - An unknown template fails with the list of templates the PBX has.
+      - An unknown template fails with the list of templates the PBX has (in check mode it is a warning; see the
+        check_mode attribute).
       - A trunk's template is chosen when it is created. If an existing trunk was made from another
         template, the module fails rather than guess; delete the trunk or leave O(template) unset.
     type: str
@@ -224,7 +228,7 @@ trunk:
       type: int
       sample: 12
     number:
-      description: The trunk's number (its DN).
+      description: The trunk's number (its DN); null in check mode when the template of a new trunk does not exist yet.
       type: str
       sample: "10000"
     name:
@@ -318,6 +322,7 @@ diff:
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Engine, deep_merge
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import assume_in_check_mode
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
     check_fqdn,
     check_phone_number,
@@ -483,8 +488,11 @@ def main():
             template = p["template"] or cat.DEFAULT_SOURCE_TEMPLATE
             if p["registrar"] is None:
                 raise ValueError("registrar is required to create the trunk %r (the Twilio SIP Domain's FQDN)" % name)
-            cat.require_template(client, template, "template")
-            skeleton = client.get("/Trunks/Pbx.InitTrunk(template=%s)" % cat.odata_literal(template)) or {}
+            if assume_in_check_mode(module, cat.require_template, client, template, "template") is None:
+                # Check mode, the template not made yet: no InitTrunk of it; predict from the options alone.
+                skeleton = {"Gateway": {"TemplateFilename": template}}
+            else:
+                skeleton = client.get("/Trunks/Pbx.InitTrunk(template=%s)" % cat.odata_literal(template)) or {}
             base = skeleton
         else:
             existing = (current.get("Gateway") or {}).get("TemplateFilename")

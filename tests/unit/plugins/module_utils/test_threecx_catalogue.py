@@ -263,3 +263,5 @@ def test_require_template_lists_the_templates():
     with pytest.raises(ValueError) as info:
         cat.require_template(client, "nope.pv.xml", "template")
     assert str(info.value) == "template: the PBX has no provider template 'nope.pv.xml'; it has: acme.pv.xml, GenericSIPTrunk.pv.xml"
+    # A missing template is a missing reference: check mode may assume an earlier task creates it.
+    assert (info.value.option, info.value.missing) == ("template", "provider template 'nope.pv.xml'")

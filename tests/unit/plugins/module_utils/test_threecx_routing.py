@@ -410,3 +410,54 @@ def test_check_destination_target_reads_only():
         r.check_destination_target(client, "destination", {"type": "extension", "number": "555"})
     r.check_destination_target(client, "destination", {"type": "external", "external": "+1415"})
     assert fake.writes() == []
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_assume_in_check_mode_turns_only_a_missing_reference_into_a_warning(check_mode):
+    class Module:
+        def __init__(self):
+            self.check_mode = check_mode
+            self.warnings = []
+
+        def warn(self, msg):
+            self.warnings.append(msg)
+
+    def missing(name):
+        raise r.MissingReference("trunk: no trunk %r" % name, "trunk", "trunk %r" % name)
+
+    def broken(name):
+        raise ValueError("trunk: 2 trunks are named %r" % name)
+
+    module = Module()
+    assert r.assume_in_check_mode(module, lambda name: {"Id": 5}, "PSTN") == {"Id": 5}
+    with pytest.raises(ValueError, match="2 trunks are named"):
+        r.assume_in_check_mode(module, broken, "PSTN")  # not a missing object: an error in check mode too
+    if check_mode:
+        assert r.assume_in_check_mode(module, missing, "PSTN") is None
+        assert module.warnings == [
+            "trunk: trunk 'PSTN' does not exist on the PBX; check mode assumes that an earlier task in the same play creates it "
+            "and predicts the change (a run without check mode fails if it still does not exist)"
+        ]
+    else:
+        with pytest.raises(r.MissingReference, match="^trunk: no trunk 'PSTN'$"):
+            r.assume_in_check_mode(module, missing, "PSTN")
+        assert module.warnings == []
+
+
+def test_only_a_missing_queue_or_ring_group_is_a_missing_reference():
+    fake = FakeXapi()
+    client = make_client(fake)
+    with pytest.raises(r.MissingReference) as err:
+        r.check_destination_target(client, "destination", {"type": "queue", "number": "800"})
+    assert (err.value.option, err.value.missing) == ("destination", "queue '800'")
+    with pytest.raises(ValueError) as err:
+        r.check_destination_target(client, "destination", {"type": "extension", "number": "555"})
+    assert not isinstance(err.value, r.MissingReference)  # extensions are never made by this collection
+    with pytest.raises(r.MissingReference) as err:
+        r.find_trunk(client, "PSTN")
+    assert (err.value.option, err.value.missing) == ("trunk", "trunk 'PSTN'")
+    fake.add_trunk("PSTN", "10001")
+    fake.add_trunk("PSTN", "10002")
+    with pytest.raises(ValueError) as err:
+        r.find_trunk(client, "PSTN")
+    assert not isinstance(err.value, r.MissingReference)  # two trunks of one name: never assumed away

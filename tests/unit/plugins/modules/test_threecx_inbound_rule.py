@@ -211,3 +211,100 @@ def test_faults_converge_without_duplicates(pbx, monkeypatch):
     assert kind == "exit" and result["changed"] is True and rules(pbx)[0]["RuleName"] == "Main"
     assert run(monkeypatch, **dict(WANT, name="Main"))[1]["changed"] is False
     assert len(rules(pbx)) == 1
+
+
+# ---------------------------------------------------------------------------- check mode before the dependencies exist
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    seen = []
+    monkeypatch.setattr(threecx_inbound_rule.ThreeCXModule, "warn", lambda self, msg: seen.append(msg))
+    return seen
+
+
+def assumed(option, missing):
+    return (
+        "%s: %s does not exist on the PBX; check mode assumes that an earlier task in the same play creates it "
+        "and predicts the change (a run without check mode fails if it still does not exist)" % (option, missing)
+    )
+
+
+def only_reads(pbx):
+    return set(m for m, p, _b in pbx.sent if p != "/connect/token") == {"GET"}
+
+
+def test_check_mode_on_a_fresh_pbx_warns_and_predicts_the_create(monkeypatch, tmp_path, warned):
+    """The trunk and queue tasks before this one made nothing in a dry run."""
+    pbx = install(monkeypatch, tmp_path, FakeXapi())
+    kind, check = run(monkeypatch, check=True, **WANT)
+    assert kind == "exit", check
+    assert check["changed"] is True and check["msg"] == "inbound rule %s created" % DID
+    assert warned == [assumed("trunk", "trunk 'PSTN'"), assumed("destination", "queue '800'")]
+    assert only_reads(pbx)
+    queue = {"type": "queue", "number": "800", "external": None}
+    assert check["diff"] == {
+        "before": {"state": "absent"},
+        "after": {
+            "state": "present",
+            "did": DID,
+            "condition": "BasedOnDID",
+            "name": DID,
+            "trunk_id": "PSTN",  # the name given: the trunk has no id yet
+            "destination": queue,
+            "out_of_office_destination": queue,
+        },
+    }
+    assert check["inbound_rule"]["trunk"] == "PSTN" and check["inbound_rule"]["trunk_id"] is None
+
+    # Without check mode each missing object stays an error, with reads only.
+    warned.clear()
+    kind, real = run(monkeypatch, **WANT)
+    assert kind == "fail" and real["msg"] == "trunk: no trunk named or numbered 'PSTN' on the PBX; the trunks are: none"
+    pbx.add_trunk("PSTN", "10000", [DID])
+    kind, real = run(monkeypatch, **WANT)
+    assert kind == "fail" and real["msg"] == "destination: there is no queue '800' on the PBX; create it first (voip.threecx_twilio.threecx_queue)"
+    assert pbx.writes() == [] and warned == []
+
+    # Once the play has made them, the real run reports the change check mode predicted.
+    pbx.add("Queues", dict(QUEUE_DEFAULTS, Number="800", Name="Support"))
+    kind, real = run(monkeypatch, **WANT)
+    assert kind == "exit" and real["changed"] is True and real["msg"] == check["msg"]
+    assert real["diff"]["after"] == dict(check["diff"]["after"], trunk_id=trunk_id(pbx, "PSTN"))
+    assert [m for m, _p, _b in pbx.writes()] == ["POST"]
+
+
+def test_check_mode_with_a_trunk_still_to_make_predicts_a_change_of_an_otherwise_equal_rule(pbx, monkeypatch, warned):
+    run(monkeypatch, **WANT)
+    pbx.sent.clear()
+    kind, check = run(monkeypatch, check=True, **dict(WANT, trunk="New trunk"))
+    assert kind == "exit" and check["changed"] is True
+    assert check["diff"] == {"before": {"trunk_id": trunk_id(pbx, "PSTN")}, "after": {"trunk_id": "New trunk"}}
+    assert check["inbound_rule"]["trunk"] == "New trunk" and check["inbound_rule"]["trunk_id"] is None
+    assert warned == [assumed("trunk", "trunk 'New trunk'")] and only_reads(pbx)
+    kind, real = run(monkeypatch, **dict(WANT, trunk="New trunk"))
+    assert kind == "fail" and "trunk: no trunk named or numbered 'New trunk' on the PBX" in real["msg"]
+    assert pbx.writes() == []
+
+
+def test_check_mode_with_a_did_the_trunk_task_adds_warns(pbx, monkeypatch, warned):
+    kind, check = run(monkeypatch, check=True, **dict(WANT, did="+12125550199"))
+    assert kind == "exit" and check["changed"] is True and check["diff"]["after"]["did"] == "+12125550199"
+    assert warned == [assumed("did", "DID +12125550199 of trunk 'PSTN'")] and only_reads(pbx)
+    kind, real = run(monkeypatch, **dict(WANT, did="+12125550199"))
+    assert kind == "fail" and "did: +12125550199 is not a DID number of trunk 'PSTN'" in real["msg"]
+    assert pbx.writes() == []
+
+
+@pytest.mark.parametrize(
+    "args,fragment",
+    [
+        (dict(destination={"type": "extension", "number": "999"}), "destination.number: no extension '999'"),
+        (dict(trunk=None), "trunk is required to create the inbound rule"),
+        (dict(did="212-555-0100"), "did must be a phone number"),
+    ],
+)
+def test_check_mode_keeps_the_other_errors(pbx, monkeypatch, warned, args, fragment):
+    """Extensions are never made by this collection; input errors are input errors."""
+    kind, result = run(monkeypatch, check=True, **dict(WANT, **args))
+    assert kind == "fail" and fragment in result["msg"] and warned == []

@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.voip.threecx_twilio.plugins.modules import threecx_outbound_rule
+from ansible_collections.voip.threecx_twilio.plugins.modules.threecx_outbound_rule import UNUSED_ROUTE
 from tests.unit.plugins.module_utils.test_threecx_routing import SECRET, UNUSED, FakeXapi, install, runner
 
 run = runner(threecx_outbound_rule.main)
@@ -247,3 +248,72 @@ def test_faults_converge_without_duplicates(pbx, monkeypatch):
     assert kind == "exit" and result["changed"] is True and ours(pbx)[0]["Routes"][0]["Prepend"] == "1"
     assert run(monkeypatch, position="first", **dict(WANT, prepend="1"))[1]["changed"] is False
     assert len(ours(pbx)) == 1
+
+
+# ---------------------------------------------------------------------------- check mode before the trunk exists
+
+
+@pytest.fixture
+def warned(monkeypatch):
+    seen = []
+    monkeypatch.setattr(threecx_outbound_rule.ThreeCXModule, "warn", lambda self, msg: seen.append(msg))
+    return seen
+
+
+ASSUMED = (
+    "trunk: trunk %r does not exist on the PBX; check mode assumes that an earlier task in the same play creates it "
+    "and predicts the change (a run without check mode fails if it still does not exist)"
+)
+
+
+def only_reads(pbx):
+    return set(m for m, p, _b in pbx.sent if p != "/connect/token") == {"GET"}
+
+
+def test_check_mode_on_a_fresh_pbx_warns_and_predicts_the_create(monkeypatch, tmp_path, warned):
+    """The trunk task before this one made nothing in a dry run."""
+    pbx = install(monkeypatch, tmp_path, FakeXapi())
+    pbx.add("OutboundRules", {"Name": "Other", "Prefix": "9"})
+    args = dict(WANT, position="first", departments=["DEFAULT"])
+    kind, check = run(monkeypatch, check=True, **args)
+    assert kind == "exit", check
+    assert check["changed"] is True
+    assert check["msg"] == "outbound rule Twilio fallback created; moved from rank 2 to 1 (1 move)"
+    assert warned == [ASSUMED % "Twilio SIP Domain Trunk"] and only_reads(pbx)
+    route1 = dict(UNUSED_ROUTE, trunk_id="Twilio SIP Domain Trunk")  # the name given: the trunk has no id yet
+    assert check["diff"]["after"]["routes"] == [route1] + [UNUSED_ROUTE] * 4
+    assert check["outbound_rule"]["trunk"] == "Twilio SIP Domain Trunk"
+    assert check["outbound_rule"]["routes"][0]["trunk_id"] is None and check["outbound_rule"]["rank"] == 1
+
+    # Without check mode the missing trunk stays an error, with reads only.
+    warned.clear()
+    kind, real = run(monkeypatch, **args)
+    assert kind == "fail" and real["msg"] == "trunk: no trunk named or numbered 'Twilio SIP Domain Trunk' on the PBX; the trunks are: none"
+    assert pbx.writes() == [] and warned == []
+
+    # Once the play has made it, the real run reports the change check mode predicted.
+    pbx.add_trunk("Twilio SIP Domain Trunk", "10000")
+    kind, real = run(monkeypatch, **args)
+    assert kind == "exit" and real["changed"] is True and real["msg"] == check["msg"]
+    assert real["diff"]["after"] == dict(check["diff"]["after"], routes=[dict(route1, trunk_id=twilio_id(pbx))] + [UNUSED_ROUTE] * 4)
+    assert [w[1] for w in pbx.writes()] == ["/OutboundRules", "/OutboundRules/Pbx.MoveUpDown"]
+
+
+def test_check_mode_with_a_trunk_still_to_make_predicts_a_change_of_an_otherwise_equal_rule(pbx, monkeypatch, warned):
+    run(monkeypatch, **WANT)
+    pbx.sent.clear()
+    kind, check = run(monkeypatch, check=True, **dict(WANT, trunk="New trunk"))
+    assert kind == "exit" and check["changed"] is True and set(check["diff"]["after"]) == {"routes"}
+    assert check["diff"]["before"]["routes"][0]["trunk_id"] == twilio_id(pbx)
+    assert check["diff"]["after"]["routes"][0]["trunk_id"] == "New trunk"
+    assert warned == [ASSUMED % "New trunk"] and only_reads(pbx)
+    kind, real = run(monkeypatch, **dict(WANT, trunk="New trunk"))
+    assert kind == "fail" and "trunk: no trunk named or numbered 'New trunk' on the PBX" in real["msg"]
+    assert pbx.writes() == []
+
+
+def test_check_mode_keeps_an_unknown_department_an_error(pbx, monkeypatch, warned):
+    """Departments are never made by this collection."""
+    kind, result = run(monkeypatch, check=True, **dict(WANT, trunk="New trunk", departments=["Support"]))
+    assert kind == "fail" and "departments: no department 'Support'" in result["msg"]
+    assert pbx.writes() == []

@@ -246,3 +246,22 @@ def test_a_create_that_never_landed_says_it_is_safe_to_run_again(pbx, monkeypatc
     assert kind == "fail"
     assert "nothing was made; it is safe to run again" in result["msg"]
     assert queues(pbx) == []
+
+
+def test_check_mode_with_a_ring_group_still_to_make_as_destination_warns(pbx, monkeypatch):
+    """The no-answer destination may be made later in the play; agents never are."""
+    warned = []
+    monkeypatch.setattr(threecx_queue.ThreeCXModule, "warn", lambda self, msg: warned.append(msg))
+    args = dict(WANT, no_answer_destination={"type": "ring_group", "number": "700"})
+    kind, check = run(monkeypatch, check=True, **args)
+    assert kind == "exit" and check["changed"] is True and pbx.writes() == []
+    assert check["diff"]["after"]["no_answer_destination"] == {"type": "ring_group", "number": "700", "external": None}
+    assert [w for w in warned if "check mode assumes" in w] == [
+        "no_answer_destination: ring group '700' does not exist on the PBX; check mode assumes that an earlier task in the same play "
+        "creates it and predicts the change (a run without check mode fails if it still does not exist)"
+    ]
+    kind, real = run(monkeypatch, **args)
+    assert kind == "fail" and "no_answer_destination: there is no ring group '700' on the PBX" in real["msg"]
+    kind, real = run(monkeypatch, check=True, **dict(args, agents=["100", "199"]))
+    assert kind == "fail" and "agents: no extension '199' on the PBX" in real["msg"]
+    assert pbx.writes() == []

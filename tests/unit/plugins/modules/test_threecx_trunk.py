@@ -544,3 +544,50 @@ def test_pbx_error_on_create_is_reported_without_secrets(pbx, monkeypatch):
     assert kind == "fail"
     assert result["msg"] == "3CX XAPI POST /Trunks failed with HTTP 400: DID +14155550100 is already on trunk 10001."
     no_secrets(result)
+
+
+# --------------------------------------------------------------------------- check mode before the template exists
+
+
+def test_check_mode_without_the_template_warns_and_predicts_the_create(pbx, monkeypatch):
+    """A fresh PBX in a dry run: the template task before this one made nothing."""
+    warned = []
+    monkeypatch.setattr(threecx_trunk.ThreeCXModule, "warn", lambda self, msg: warned.append(msg))
+    missing = pbx.always("GET", "/TrunkTemplates('%s')" % TEMPLATE, Reply(404, {"error": {"code": "404", "message": "no"}})).rules[-1]
+    pbx.always("GET", "/TrunkTemplates", Reply(200, {"value": [{"Id": "GenericSIPTrunk.pv.xml"}]}))
+    pbx_with(pbx, [])
+    kind, check = run(monkeypatch, _ansible_check_mode=True, _ansible_diff=True, **WANT)
+    assert kind == "exit", check
+    assert check["changed"] is True and check["msg"] == "trunk %s created" % NAME
+    assert warned == [
+        "template: provider template 'twilio.pv.xml' does not exist on the PBX; check mode assumes that an earlier task in the same "
+        "play creates it and predicts the change (a run without check mode fails if it still does not exist)"
+    ]
+    xapi = [(m, requests.utils.unquote(u.split("/xapi/v1")[1])) for m, u, _h, _b in pbx.sent if "/xapi/v1" in u]
+    assert set(m for m, _p in xapi) == {"GET"}
+    assert not [p for _m, p in xapi if "InitTrunk" in p]  # never InitTrunk of an unknown template
+    assert check["trunk"]["template"] == TEMPLATE and check["trunk"]["number"] is None
+    assert check["trunk"]["registrar"] == FQDN and check["trunk"]["caller_id_passthrough"] is True
+    assert check["diff"]["before"] == {"state": "absent"}
+    assert check["diff"]["after"]["registrar"] == FQDN and check["diff"]["after"]["caller_id_passthrough"] is True
+
+    # Without check mode the missing template stays an error, before any write.
+    warned.clear()
+    kind, real = run(monkeypatch, _ansible_diff=True, **WANT)
+    assert kind == "fail" and real["msg"] == "template: the PBX has no provider template 'twilio.pv.xml'; it has: GenericSIPTrunk.pv.xml"
+    assert writes(pbx) == [] and warned == []
+
+    # Once the template exists, the real run reports the change check mode predicted.
+    pbx.rules.remove(missing)
+    pbx.on("POST", "/Trunks", Reply(201, None))
+    kind, real = run(monkeypatch, _ansible_diff=True, **WANT)
+    assert kind == "exit" and real["changed"] is True and real["diff"] == check["diff"]
+    assert [(m, p) for m, p, _b in writes(pbx)] == [("POST", "/Trunks")]
+
+
+def test_check_mode_does_not_hide_other_errors_of_a_missing_template(pbx, monkeypatch):
+    """The registrar is still required to create, in check mode too."""
+    pbx.always("GET", "/TrunkTemplates('%s')" % TEMPLATE, Reply(404, {"error": {"code": "404", "message": "no"}}))
+    pbx_with(pbx, [])
+    kind, result = run(monkeypatch, _ansible_check_mode=True, name=NAME, template=TEMPLATE)
+    assert kind == "fail" and "registrar is required to create" in result["msg"]
