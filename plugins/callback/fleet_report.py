@@ -1,0 +1,251 @@
+# -*- coding: utf-8 -*-
+# Copyright: voip.threecx_twilio contributors
+# GNU General Public License v3.0+ (see LICENSES/GPL-3.0-or-later.txt or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: fleet_report
+type: aggregate
+short_description: One row per customer site at the end of a fleet run, as a table, Markdown and JSON
+description:
+  - At the end of every playbook run, prints a table with one row per site (inventory host) and writes it
+    to O(report_dir) as C(fleet-report.md) and C(fleet-report.json).
+  - A row says whether the site changed (under C(--check), would change) and which tasks did, the site's
+    region, SIP URI, authentication mode and group type, and the message of the task that failed.
+  - The site facts come from C(ansible.builtin.set_stats) data named C(fleet_report), set per host by
+    C(voip.threecx_twilio.site). Hosts of the play that never ran (a rollout stopped by
+    C(max_fail_percentage), say) are listed as C(not run).
+  - Task results hidden by C(no_log) stay hidden; only whether they changed is counted. Failure messages are
+    the ones the playbook chooses to show (site.yml re-raises a role's failure with its message, which the
+    collection's modules never fill with secrets).
+  - Enable it with C(callbacks_enabled = voip.threecx_twilio.fleet_report) in C(ansible.cfg) or
+    E(ANSIBLE_CALLBACKS_ENABLED).
+author:
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
+requirements:
+  - enable in configuration
+options:
+  report_dir:
+    description:
+      - Directory for C(fleet-report.md) and C(fleet-report.json); created when missing. Relative paths
+        are taken from the current directory.
+      - An empty value writes no files (the table is still printed).
+    type: path
+    default: fleet-report
+    env:
+      - name: VOIP_FLEET_REPORT_DIR
+    ini:
+      - section: voip_fleet_report
+        key: report_dir
+"""
+
+import datetime
+import json
+import os
+
+from ansible import context
+from ansible.plugins.callback import CallbackBase
+
+# The site facts a row shows, in column order (set_stats data "fleet_report", per host).
+SITE_COLUMNS = (("region", "Region"), ("sip_uri", "SIP URI"), ("auth_mode", "Auth"), ("group", "Group"))
+
+
+class SiteRow:
+    """What one host did during the run."""
+
+    def __init__(self, name):
+        self.name = name
+        self.changed_tasks = []
+        self.failure = None
+        self.unreachable = False
+        self.ran = False
+
+    def status(self, check_mode, failed):
+        if self.unreachable:
+            return "unreachable"
+        if failed:
+            return "failed"
+        if not self.ran:
+            return "not run"
+        if self.changed_tasks:
+            return "would change" if check_mode else "changed"
+        return "ok"
+
+
+class CallbackModule(CallbackBase):
+    CALLBACK_VERSION = 2.0
+    CALLBACK_TYPE = "aggregate"
+    CALLBACK_NAME = "voip.threecx_twilio.fleet_report"
+    CALLBACK_NEEDS_ENABLED = True
+
+    def __init__(self, *args, **kwargs):
+        super(CallbackModule, self).__init__(*args, **kwargs)
+        self.rows = {}  # host name -> SiteRow, in the order hosts were first seen
+        self.playbook = None
+
+    def _row(self, host_name):
+        if host_name not in self.rows:
+            self.rows[host_name] = SiteRow(host_name)
+        return self.rows[host_name]
+
+    # ------------------------------------------------------------------ events
+    def v2_playbook_on_start(self, playbook):
+        self.playbook = os.path.basename(getattr(playbook, "_file_name", "") or "") or None
+
+    def v2_playbook_on_play_start(self, play):
+        # Every host the play targets gets a row, so a site the rollout never reached is visible.
+        # ignore_restrictions: during a serial batch the inventory is restricted to that batch;
+        # --limit (a subset, not a restriction) still applies.
+        try:
+            inventory = play.get_variable_manager()._inventory
+            hosts = inventory.get_hosts(play.hosts, ignore_restrictions=True)
+        except Exception:  # an inventory we cannot ask is no reason to break the run
+            hosts = []
+        for host in hosts:
+            if host.name != "localhost":
+                self._row(host.name)
+
+    def v2_runner_on_ok(self, result):
+        row = self._row(result._host.get_name())
+        row.ran = True
+        if result._result.get("changed", False):
+            name = result._task.get_name()
+            if name not in row.changed_tasks:
+                row.changed_tasks.append(name)
+
+    def v2_runner_on_skipped(self, result):
+        self._row(result._host.get_name()).ran = True
+
+    def v2_runner_on_failed(self, result, ignore_errors=False):
+        if ignore_errors:
+            return
+        row = self._row(result._host.get_name())
+        row.ran = True
+        res = result._result
+        message = res.get("msg") or res.get("censored") or "failed"
+        row.failure = {"task": result._task.get_name(), "msg": str(message)}
+
+    def v2_runner_on_unreachable(self, result):
+        row = self._row(result._host.get_name())
+        row.unreachable = True
+        row.failure = {"task": result._task.get_name(), "msg": str(result._result.get("msg") or "unreachable")}
+
+    def v2_playbook_on_stats(self, stats):
+        check_mode = bool(context.CLIARGS.get("check", False))
+        report = self.build(stats, check_mode)
+        self._display.display(render_table(report))
+        directory = self.get_option("report_dir")
+        if directory:
+            try:
+                paths = write_report(report, directory)
+            except (IOError, OSError) as exc:
+                self._display.warning("fleet_report: could not write the report to %s: %s" % (directory, exc))
+            else:
+                self._display.display("Fleet report: %s" % ", ".join(paths))
+
+    # ------------------------------------------------------------------ report
+    def build(self, stats, check_mode):
+        custom = getattr(stats, "custom", {}) or {}
+        sites = []
+        for name, row in self.rows.items():
+            facts = (custom.get(name) or {}).get("fleet_report") or {}
+            # A failure a rescue recovered from does not count; the play's stats say which stuck.
+            failed = bool((getattr(stats, "failures", {}) or {}).get(name)) or row.unreachable
+            site = {"site": name, "status": row.status(check_mode, failed), "changed": len(row.changed_tasks), "changed_tasks": list(row.changed_tasks)}
+            for key, _title in SITE_COLUMNS:
+                site[key] = facts.get(key)
+            # The playbook's own record of a failure (site.yml's rescue) names the task that failed
+            # and keeps its message even when the task's output was hidden by no_log.
+            site["failure"] = (facts.get("failure") or row.failure) if failed else None
+            sites.append(site)
+        totals = {}
+        for site in sites:
+            totals[site["status"]] = totals.get(site["status"], 0) + 1
+        return {
+            "generated_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+            "playbook": self.playbook,
+            "check_mode": check_mode,
+            "totals": totals,
+            "sites": sites,
+        }
+
+
+# ---------------------------------------------------------------------- rendering
+def _cells(site):
+    failure = site["failure"]
+    cells = [site["site"], site["status"], str(site["changed"])]
+    cells += [str(site[key]) if site[key] not in (None, "") else "-" for key, _title in SITE_COLUMNS]
+    cells.append("%s: %s" % (failure["task"], failure["msg"]) if failure else "")
+    return cells
+
+
+def _headers(report):
+    changed = "Would change" if report["check_mode"] else "Changed"
+    return ["Site", "Status", changed] + [title for _key, title in SITE_COLUMNS] + ["Failure"]
+
+
+def _one_line(text):
+    return " ".join(str(text).split())
+
+
+def render_table(report):
+    """A plain-text table for the terminal (failure messages on one line)."""
+    headers = _headers(report)
+    rows = [[_one_line(c) for c in _cells(site)] for site in report["sites"]]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    widths[-1] = len(headers[-1])  # the failure message is last and left ragged
+
+    def line(cells):
+        return "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+
+    title = "FLEET REPORT" + (" (check mode: nothing was changed)" if report["check_mode"] else "")
+    totals = ", ".join("%s=%d" % (k, v) for k, v in sorted(report["totals"].items())) or "no sites"
+    out = [title, line(headers), line(["-" * w for w in widths])]
+    out += [line(r) for r in rows]
+    out.append("sites: %d (%s)" % (len(rows), totals))
+    return "\n".join(out)
+
+
+def _md_escape(text):
+    return _one_line(text).replace("|", "\\|")
+
+
+def render_markdown(report):
+    headers = _headers(report)
+    out = [
+        "# Fleet report",
+        "",
+        "- Generated: %s" % report["generated_at"],
+        "- Playbook: %s" % (report["playbook"] or "-"),
+        "- Mode: %s" % ("check (dry run, nothing was changed)" if report["check_mode"] else "apply"),
+        "- Sites: %s" % (", ".join("%d %s" % (v, k) for k, v in sorted(report["totals"].items())) or "none"),
+        "",
+        "| " + " | ".join(headers) + " |",
+        "|" + "|".join(" --- " for _h in headers) + "|",
+    ]
+    for site in report["sites"]:
+        out.append("| " + " | ".join(_md_escape(c) for c in _cells(site)) + " |")
+    changed = [s for s in report["sites"] if s["changed_tasks"]]
+    if changed:
+        out += ["", "## %s" % ("Tasks that would change" if report["check_mode"] else "Tasks that changed"), ""]
+        for site in changed:
+            out.append("- **%s**: %s" % (site["site"], "; ".join(_md_escape(t) for t in site["changed_tasks"])))
+    return "\n".join(out) + "\n"
+
+
+def write_report(report, directory):
+    directory = os.path.abspath(os.path.expanduser(directory))
+    if not os.path.isdir(directory):
+        os.makedirs(directory)
+    paths = []
+    for name, text in (("fleet-report.json", json.dumps(report, indent=2, sort_keys=True) + "\n"), ("fleet-report.md", render_markdown(report))):
+        path = os.path.join(directory, name)
+        tmp = path + ".tmp"
+        with open(tmp, "w") as handle:
+            handle.write(text)
+        os.rename(tmp, path)
+        paths.append(path)
+    return paths

@@ -1,0 +1,181 @@
+"""The fleet_report callback: one row per site from the run's events and set_stats data."""
+
+import json
+
+import pytest
+from ansible import context
+from ansible.module_utils.common.collections import ImmutableDict
+
+from ansible_collections.voip.threecx_twilio.plugins.callback import fleet_report
+
+
+class FakeHost:
+    def __init__(self, name):
+        self.name = name
+
+    def get_name(self):
+        return self.name
+
+
+class FakeTask:
+    def __init__(self, name):
+        self.name = name
+
+    def get_name(self):
+        return self.name
+
+
+class FakeResult:
+    def __init__(self, host, task, result):
+        self._host = FakeHost(host)
+        self._task = FakeTask(task)
+        self._result = result
+
+
+class FakeStats:
+    def __init__(self, failures=None, custom=None):
+        self.failures = failures or {}
+        self.custom = custom or {}
+
+
+class FakeInventory:
+    def __init__(self, names):
+        self.names = names
+
+    def get_hosts(self, pattern, ignore_restrictions=False):
+        assert ignore_restrictions, "a serial batch restricts the inventory: every host of the play must be asked for"
+        return [FakeHost(n) for n in self.names]
+
+
+class FakeVariableManager:
+    def __init__(self, names):
+        self._inventory = FakeInventory(names)
+
+
+class FakePlay:
+    hosts = "all"
+
+    def __init__(self, names):
+        self.vm = FakeVariableManager(names)
+
+    def get_variable_manager(self):
+        return self.vm
+
+
+@pytest.fixture
+def check_mode(request):
+    previous = context.CLIARGS
+    context.CLIARGS = ImmutableDict(check=getattr(request, "param", False))
+    yield request.param if hasattr(request, "param") else False
+    context.CLIARGS = previous
+
+
+class FakeDisplay:
+    """Stands in for the process-wide Display singleton, which other tests rely on."""
+
+    def __init__(self):
+        self.shown = []
+        self.warnings = []
+
+    def display(self, msg, *args, **kwargs):
+        self.shown.append(msg)
+
+    def warning(self, msg, *args, **kwargs):
+        self.warnings.append(msg)
+
+
+def make_callback(tmp_path, report_dir="reports"):
+    cb = fleet_report.CallbackModule()
+    directory = str(tmp_path / report_dir) if report_dir else ""
+    cb.get_option = lambda name: {"report_dir": directory}[name]
+    cb._display = FakeDisplay()
+    return cb, cb._display.shown
+
+
+def run_fleet(cb):
+    """Three sites: one changed, one converged, one failed (rescued and raised again), one never ran."""
+    cb.v2_playbook_on_play_start(FakePlay(["site-a", "site-b", "site-c", "site-d"]))
+    cb.v2_runner_on_ok(FakeResult("site-a", "Trunk", {"changed": True, "censored": "hidden"}))
+    cb.v2_runner_on_ok(FakeResult("site-a", "Queue", {"changed": True}))
+    cb.v2_runner_on_ok(FakeResult("site-a", "E164", {"changed": False}))
+    cb.v2_runner_on_ok(FakeResult("site-b", "Trunk", {"changed": False}))
+    cb.v2_runner_on_skipped(FakeResult("site-b", "Ring group", {"skipped": True}))
+    cb.v2_runner_on_failed(FakeResult("site-c", "Trunk", {"censored": "the output has been hidden"}))
+    cb.v2_runner_on_failed(FakeResult("site-c", "Stop this site", {"msg": "Trunk: no reply"}))
+    cb.v2_runner_on_failed(FakeResult("site-b", "Optional probe", {"msg": "ignored"}), ignore_errors=True)
+    stats = FakeStats(
+        failures={"site-c": 1},
+        custom={
+            "site-a": {"fleet_report": {"region": "ie1", "sip_uri": "a.sip.ie1.twilio.com", "auth_mode": "ip_acl", "group": "queue 800"}},
+            "site-c": {"fleet_report": {"region": "us1", "failure": {"task": "Trunk", "msg": "trunk: no reply | from PBX"}}},
+        },
+    )
+    cb.v2_playbook_on_stats(stats)
+    return stats
+
+
+def test_rows_statuses_and_files(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    run_fleet(cb)
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    by_site = {s["site"]: s for s in report["sites"]}
+    assert [s["site"] for s in report["sites"]] == ["site-a", "site-b", "site-c", "site-d"]
+    assert by_site["site-a"]["status"] == "changed" and by_site["site-a"]["changed_tasks"] == ["Trunk", "Queue"]
+    assert by_site["site-a"]["sip_uri"] == "a.sip.ie1.twilio.com"
+    assert by_site["site-b"]["status"] == "ok" and by_site["site-b"]["failure"] is None  # its ignored error does not count
+    # The playbook's record names the task that failed, though its own output was hidden.
+    assert by_site["site-c"]["status"] == "failed"
+    assert by_site["site-c"]["failure"] == {"task": "Trunk", "msg": "trunk: no reply | from PBX"}
+    assert by_site["site-d"]["status"] == "not run"
+    assert report["totals"] == {"changed": 1, "ok": 1, "failed": 1, "not run": 1}
+    assert report["check_mode"] is False
+    table = shown[0]
+    assert table.splitlines()[0] == "FLEET REPORT"
+    assert "site-c" in table and "trunk: no reply | from PBX" in table
+    markdown = (tmp_path / "reports" / "fleet-report.md").read_text()
+    assert "| site-c | failed | 0 | us1 | - | - | - | Trunk: trunk: no reply \\| from PBX |" in markdown
+    assert "- **site-a**: Trunk; Queue" in markdown
+
+
+@pytest.mark.parametrize("check_mode", [True], indirect=True)
+def test_check_mode_says_would_change(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    run_fleet(cb)
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert report["check_mode"] is True
+    assert {s["site"]: s["status"] for s in report["sites"]}["site-a"] == "would change"
+    assert "check mode: nothing was changed" in shown[0]
+    assert "Would change" in shown[0]
+
+
+def test_a_rescued_failure_is_not_a_failed_site(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    cb.v2_runner_on_failed(FakeResult("site-a", "Trunk", {"msg": "boom"}))
+    cb.v2_runner_on_ok(FakeResult("site-a", "Recover", {"changed": True}))
+    cb.v2_playbook_on_stats(FakeStats())
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert report["sites"][0]["status"] == "changed" and report["sites"][0]["failure"] is None
+
+
+def test_unreachable_site(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    cb.v2_runner_on_unreachable(FakeResult("site-a", "Probe", {"msg": "no route"}))
+    cb.v2_playbook_on_stats(FakeStats())
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert report["sites"][0]["status"] == "unreachable"
+    assert report["sites"][0]["failure"] == {"task": "Probe", "msg": "no route"}
+
+
+def test_empty_report_dir_writes_no_file(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path, report_dir=None)
+    run_fleet(cb)
+    assert list(tmp_path.iterdir()) == []
+    assert len(shown) == 1  # the table only
+
+
+def test_unwritable_report_dir_warns_and_does_not_break_the_run(tmp_path, check_mode):
+    (tmp_path / "reports").write_text("a file, not a directory")
+    cb, shown = make_callback(tmp_path)
+    run_fleet(cb)
+    warnings = cb._display.warnings
+    assert warnings and "could not write the report" in warnings[0]
