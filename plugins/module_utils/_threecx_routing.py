@@ -314,6 +314,17 @@ def check_destination_target(client, option, dest):
         )
 
 
+def check_destination_if_changed(module, client, fields, current, option, dest):
+    """:func:`check_destination_target`, unless the PBX already routes ``option`` to ``dest``.
+
+    The target was checked when that destination was set; a converged run is spared the read.
+    """
+    field = fields.by_option[option]
+    if current is not None and dest is not None and not field.differs(field.read(current), dest):
+        return
+    assume_in_check_mode(module, check_destination_target, client, option, dest)
+
+
 def trunk_name(trunk):
     gateway = trunk.get("Gateway") if isinstance(trunk, dict) else None
     return (gateway or {}).get("Name")
@@ -430,10 +441,13 @@ def run_numbered_group(module, spec):
 
     if current is None and not p["name"]:
         raise ValueError("name is required to create %s (it does not exist yet)" % label)
-    # Checks that need reads, still before any write.
-    if members:
-        check_extensions(client, members_option, members)
-    assume_in_check_mode(module, check_destination_target, client, "no_answer_destination", destination)
+    # Checks that need reads, still before any write. Members the group already has are
+    # extensions (the PBX checked them when they were added): a converged run reads no /Users.
+    have = engine_fields.by_option[members_option].read(current) if current is not None else []
+    new_members = [m for m in (members or []) if m not in (have or [])]
+    if new_members:
+        check_extensions(client, members_option, new_members)
+    check_destination_if_changed(module, client, engine_fields, current, "no_answer_destination", destination)
 
     overrides = {"no_answer_destination": destination}
     if members is not None:

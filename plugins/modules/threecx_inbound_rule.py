@@ -206,7 +206,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     MissingReference,
     assume_in_check_mode,
     check_destination,
-    check_destination_target,
+    check_destination_if_changed,
     destination_argument_spec,
     destination_field,
     find_trunk,
@@ -300,9 +300,9 @@ def main():
             spelling = assume_in_check_mode(module, did_on_trunk, trunk, did) if trunk is not None else None
             if current is None and spelling is not None:
                 overrides["did"] = spelling  # spelled as the trunk spells it
-        assume_in_check_mode(module, check_destination_target, client, "destination", office)
+        check_destination_if_changed(module, client, FIELDS, current, "destination", office)
         if out_of_office is not office:
-            assume_in_check_mode(module, check_destination_target, client, "out_of_office_destination", out_of_office)
+            check_destination_if_changed(module, client, FIELDS, current, "out_of_office_destination", out_of_office)
         if current is None:
             overrides["condition"] = CONDITION
             overrides["name"] = p["name"] or overrides["did"]

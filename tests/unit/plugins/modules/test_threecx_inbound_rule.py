@@ -64,6 +64,8 @@ def test_create_check_mode_then_apply_then_converged(pbx, monkeypatch):
     # Natural key: the DID in either spelling, with TrunkDN expanded; one list GET.
     lookups = [(p, b) for m, p, b in pbx.sent if p == "/InboundRules"]
     assert len(lookups) == 2
+    # The destinations are unchanged: their queue is not looked up again (nor the version for it).
+    assert [p for m, p, b in pbx.sent if p.startswith("/Queues") or "GetSystemParameters" in p] == []
 
 
 def test_the_did_without_plus_finds_the_same_rule(pbx, monkeypatch):

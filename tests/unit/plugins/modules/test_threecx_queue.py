@@ -75,6 +75,20 @@ def test_create_check_mode_then_apply_then_converged(pbx, monkeypatch):
         assert again["queue"] == applied["queue"]
     assert pbx.writes() == []
     assert len(queues(pbx)) == 1
+    # Converged: the agents are already members and the destination is unchanged, so neither
+    # the extensions nor the destination's target are read again.
+    assert [p for m, p, b in pbx.sent if p.startswith("/Users")] == []
+
+
+def test_only_new_agents_are_checked_as_extensions(pbx, monkeypatch):
+    run(monkeypatch, **WANT)
+    pbx.sent.clear()
+    kind, result = run(monkeypatch, **dict(WANT, agents=["100", "101", "102"]))
+    assert kind == "exit" and result["changed"] is True
+    users = [p for m, p, b in pbx.sent if p.startswith("/Users")]
+    assert len(users) == 1
+    kind, result = run(monkeypatch, **dict(WANT, agents=["100", "999"]))
+    assert kind == "fail" and "999" in result["msg"]
 
 
 @pytest.mark.parametrize(
