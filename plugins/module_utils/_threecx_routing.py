@@ -354,6 +354,18 @@ def find_trunk(client, name_or_number):
     raise MissingReference("trunk: no trunk named or numbered %r on the PBX; the trunks are: %s" % (wanted, known), "trunk", "trunk %r" % wanted)
 
 
+def referenced_trunk(wanted, reference):
+    """``reference`` (a trunk as a rule expands it: Id and Name) when it is the trunk named ``wanted``.
+
+    A rule that already points at the wanted trunk needs no /Trunks read to turn the name into
+    an id: a converged run is spared it. Only the name is trusted here (find_trunk lets a name
+    win over another trunk's number); anything else is None and goes through find_trunk.
+    """
+    if not isinstance(reference, dict) or reference.get("Id") in (None, -1):
+        return None
+    return reference if reference.get("Name") == str(wanted) else None
+
+
 def same_number(a, b):
     """Phone numbers equal up to a leading '+' (3CX stores DIDs with or without it)."""
     return a is not None and b is not None and str(a).lstrip("+") == str(b).lstrip("+")

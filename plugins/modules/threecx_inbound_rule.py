@@ -210,6 +210,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     destination_argument_spec,
     destination_field,
     find_trunk,
+    referenced_trunk,
     same_number,
     trunk_name,
 )
@@ -293,7 +294,12 @@ def main():
         # Checks that need reads, still before any write.
         overrides = {"destination": office, "out_of_office_destination": out_of_office, "did": did, "trunk_id": None, "condition": None}
         trunk = None
-        if p["trunk"] is not None:
+        in_use = referenced_trunk(p["trunk"], (current or {}).get("TrunkDN")) if p["trunk"] is not None else None
+        if in_use is not None:
+            # The rule is on that trunk already (so its DID is one of the trunk's): nothing to look up.
+            trunk = {"Id": in_use["Id"], "Number": in_use.get("Number"), "Gateway": {"Name": in_use["Name"]}}
+            overrides["trunk_id"] = in_use["Id"]
+        elif p["trunk"] is not None:
             trunk = assume_in_check_mode(module, find_trunk, client, p["trunk"])
             # Check mode, the trunk not made yet: compared and shown by the name given, so the change is predicted.
             overrides["trunk_id"] = trunk["Id"] if trunk is not None else p["trunk"]

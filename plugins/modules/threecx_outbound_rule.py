@@ -224,6 +224,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     check_dn_number,
     find_groups,
     find_trunk,
+    referenced_trunk,
     trunk_name,
 )
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_digits, check_phone_number
@@ -375,7 +376,12 @@ def main():
         if prefix == "":
             module.warn("prefix is empty: outbound rule %r matches every number its departments and ranges dial" % name)
         # Checks that need reads, still before any write.
-        trunk = assume_in_check_mode(module, find_trunk, client, p["trunk"]) if p["trunk"] is not None else None
+        route_one = ((current or {}).get("Routes") or [{}])[0] or {}
+        in_use = referenced_trunk(p["trunk"], {"Id": route_one.get("TrunkId"), "Name": route_one.get("TrunkName")}) if p["trunk"] is not None else None
+        if in_use is not None:
+            trunk = {"Id": in_use["Id"], "Gateway": {"Name": in_use["Name"]}}  # route 1 is on it already: nothing to look up
+        else:
+            trunk = assume_in_check_mode(module, find_trunk, client, p["trunk"]) if p["trunk"] is not None else None
         group_ids = find_groups(client, "departments", p["departments"]) if p["departments"] is not None else None
 
         # Route 1 as wanted; routes 2..5 as the PBX has them (or unused), always five.

@@ -66,6 +66,8 @@ def test_create_check_mode_then_apply_then_converged(pbx, monkeypatch):
     assert len(lookups) == 2
     # The destinations are unchanged: their queue is not looked up again (nor the version for it).
     assert [p for m, p, b in pbx.sent if p.startswith("/Queues") or "GetSystemParameters" in p] == []
+    # The rule is on the wanted trunk already: its name needs no /Trunks read.
+    assert [p for m, p, b in pbx.sent if p.startswith("/Trunks")] == []
 
 
 def test_the_did_without_plus_finds_the_same_rule(pbx, monkeypatch):

@@ -70,7 +70,10 @@ def test_create_check_mode_then_apply_then_converged(pbx, monkeypatch):
         kind, again = run(monkeypatch, check=check_mode, **WANT)
         assert again["changed"] is False
         assert again["diff"] == {"before": {}, "after": {}}
+        assert again["outbound_rule"]["trunk"] == applied["outbound_rule"]["trunk"]
     assert pbx.writes() == []
+    # Route 1 is on the wanted trunk already: its name needs no /Trunks read.
+    assert [p for m, p, b in pbx.sent if p.startswith("/Trunks")] == []
 
 
 @pytest.mark.parametrize(
