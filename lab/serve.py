@@ -12,6 +12,7 @@ from pathlib import Path
 from . import home as labhome
 from .ca import ensure_ca
 from .server import LabHTTPSServer, serve_in_thread, server_ssl_context
+from .sip import SipLeg
 from .spec import open_validator
 from .threecx import ThreeCX
 from .threecx.app import DEFAULT_VERSION
@@ -36,6 +37,8 @@ def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, T
         client_secret=secrets.token_urlsafe(32),
         version=threecx_version,
     )
+    # The SIP leg: the 3CX PBXs place test calls to the Twilio stand-in's SIP Domains (lab/sip).
+    threecx.sip_leg = SipLeg(twilio, log=threecx.log_line)
     return twilio, threecx, PbxFleet(threecx)
 
 
@@ -60,7 +63,7 @@ def endpoints_document(
             "control_url": threecx_srv.base_url + "/_lab",
             "pbxs": fleet.descriptors() if fleet is not None else {},
         },
-        "sip": {},
+        "sip": cx.sip_leg.describe() if cx.sip_leg is not None else {},
     }
 
 

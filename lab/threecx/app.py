@@ -12,6 +12,7 @@ from ..masking import fingerprint
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
 from . import odata
+from .calls import PbxCalls
 from .catalog import check_names_option
 from .config import PbxConfig
 from .odata import ODataError
@@ -113,6 +114,11 @@ class ThreeCX(StandIn):
         r.add("GET", "/xapi/v1/E164Settings", lambda q: self.ok(self.e164.get(q.query, self.public_base(q))))
         r.add("PATCH", "/xapi/v1/E164Settings", lambda q: self.no_content(self.e164.patch(self.json_body(q))))
         self.pbx.register()
+        # Test calls over the lab's SIP leg (lab/sip): lab/serve.py gives the root a SipLeg and the
+        # fleet hands it to every named PBX; None (in-process tests) answers without a call.
+        self.sip_leg: Any = None
+        self.calls = PbxCalls(self)
+        self.calls.register()
 
         self.control.add("POST", "/_lab/tokens/revoke", self.c_revoke)
         self.control.add("POST", "/_lab/tokens/expire", self.c_expire)

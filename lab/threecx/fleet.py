@@ -82,6 +82,7 @@ class PbxFleet:
                     version=version,
                     public_ip=f"127.0.0.{self._next_ip}",
                 )
+                pbx.sip_leg = self.root.sip_leg  # its test calls come from its public IP
                 self._next_ip += 1
                 self.mounts.add(name, pbx)
         if new and self.on_change is not None:

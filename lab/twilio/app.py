@@ -11,7 +11,7 @@ from typing import Any
 
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
-from . import resources, sip
+from . import calls, resources, sip
 from .regions import REGIONS, HostRefused, region_from_host
 from .resources import ResourceDef, Resources, TwilioError
 
@@ -97,7 +97,7 @@ class Twilio(StandIn):
     ):
         super().__init__(validator, validation)
         self.accounts = accounts
-        self.defs = {d.name: d for d in (defs if defs is not None else resources.ALL + sip.ALL)}
+        self.defs = {d.name: d for d in (defs if defs is not None else resources.ALL + sip.ALL + calls.ALL)}
         # Every account's store sees the others: SIP domain names are global.
         self.data = {
             acct.account_sid: Resources(self.defs, acct.account_sid, peers=lambda: self.data.values())
@@ -212,11 +212,21 @@ class Twilio(StandIn):
             }
         return out
 
-    def _ctl_sip_auth(self, req: Request) -> Response:
-        """Lab-only: SIP domains with their IP ACL entries and credentials, passwords included."""
+    def sip_auth_view(self) -> dict:
+        """SIP domains with their IP ACL entries and credentials, passwords included (for the SIP leg)."""
         with self.lock:
-            view = sip.sip_auth({r: self.data[a.account_sid] for r, a in self.accounts.items()})
-        return Response.json(200, view, {"Cache-Control": "no-store"})
+            return sip.sip_auth({r: self.data[a.account_sid] for r, a in self.accounts.items()})
+
+    def _ctl_sip_auth(self, req: Request) -> Response:
+        """Lab-only: GET /_lab/sip/auth."""
+        return Response.json(200, self.sip_auth_view(), {"Cache-Control": "no-store"})
+
+    def record_sip_call(self, account_sid: str, **fields: Any) -> str:
+        """The SIP leg saw an INVITE for a domain of this account: add it to the account's call log."""
+        if "calls" not in self.defs:
+            raise ValueError("this Twilio stand-in keeps no call log")
+        with self.lock:
+            return calls.record_call(self.data[account_sid], **fields)["sid"]
 
     def reset(self, options: dict) -> None:
         if options:

@@ -93,6 +93,8 @@ class ResourceDef:
     maps: tuple[str, str] | None = None
     # Records shared with another definition (legacy and Auth/Calls mappings).
     store: str | None = None
+    # Lists show the newest record first (the call log), else the oldest.
+    newest_first: bool = False
 
     @property
     def store_key(self) -> str:
@@ -344,6 +346,8 @@ class Resources:
     def list(self, rdef: ResourceDef, parents: dict[str, str], query: dict[str, list[str]], uri: str) -> dict:
         self._check_parent(rdef, parents, uri)
         rows = self._siblings(rdef, parents)
+        if rdef.newest_first:
+            rows.reverse()
         filters = []
         for param, fname in rdef.filters.items():
             if param in query:
