@@ -10,6 +10,7 @@ process timeout, and Kamailio is stopped in a ``finally``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -20,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Iterator, Protocol
 
 from . import tools
 from .uac import Invite, final_invite_response, parse_trace, render_scenario
@@ -334,6 +335,35 @@ class SipLeg:
             start=began,
             end=ended,
         )
+
+
+@contextlib.contextmanager
+def running_uas(host: str = "lab.sip.twilio.com", domain: DomainAuth | None = None) -> Iterator[tuple[str, int]]:
+    """A Kamailio UAS on ``udp:127.0.0.1:<free port>`` for as long as the ``with`` block runs.
+
+    For tests that need a SIP server that stays up (a probe), not a call: yields (ip, port),
+    stops Kamailio by its pid on exit. RuntimeError when the binary is missing or it does not start.
+    """
+    kamailio = tools.find_binary("kamailio")
+    if kamailio is None:
+        raise RuntimeError(tools.missing_message(["kamailio"]))
+    with tempfile.TemporaryDirectory(prefix="lab-uas-") as tmp:
+        work = Path(tmp)
+        log = work / "uas.log"
+        for _attempt in range(2):
+            port = tools.free_udp_port("127.0.0.1")
+            cfg = work / "uas.cfg"
+            cfg.write_text(render_config(port, host, domain))
+            proc = SipLeg._start_uas(kamailio, cfg, log, work)
+            if SipLeg._wait_ready(proc, log):
+                break
+            _stop(proc)
+        else:
+            raise RuntimeError("Kamailio did not start: " + _tail(log))
+        try:
+            yield "127.0.0.1", port
+        finally:
+            _stop(proc)
 
 
 def _tail(path: Path, lines: int = 5) -> str:

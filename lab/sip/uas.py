@@ -142,6 +142,9 @@ def render_config(port: int, host: str, domain: DomainAuth | None) -> str:
         "request_route {",
         '    if (is_method("ACK")) exit;',
         '    if (is_method("BYE") || is_method("CANCEL")) { sl_send_reply("200", "OK"); exit; }',
+        # A keep-alive / reachability ping (what sip_options_probe sends): answered like most SIP
+        # servers do. Twilio's own answer to OPTIONS is UNCONFIRMED (docs/lab.md).
+        '    if (is_method("OPTIONS")) { sl_send_reply("200", "OK"); exit; }',
         '    if (!is_method("INVITE")) { sl_send_reply("405", "Method Not Allowed"); exit; }',
         '    sl_send_reply("100", "Trying");',
         '    $var(how) = ""; $var(why) = ""; $var(ok) = 0;',
