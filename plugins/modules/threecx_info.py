@@ -12,12 +12,15 @@ short_description: Read the configuration of a 3CX v20 PBX that matters for the 
 version_added: 0.1.0
 description:
   - Reads, through the 3CX Configuration API, the PBX's version (and what it implies for the API), the
-    gateway parameter catalogue, codecs, provider templates, trunks, queues, ring groups, inbound and
-    outbound rules and the E164 settings. Changes nothing.
+    gateway parameter catalogue, codecs, provider templates, trunks, queues, ring groups (with their
+    members and no-answer destination), users (extensions, with their presence profile), inbound and
+    outbound rules, the E164 settings, and which variable the four caller-ID header parts of templates
+    and trunks are bound to. Changes nothing.
   - The gateway parameter catalogue shows which parameter names look like the P-Asserted-Identity and
     P-Preferred-Identity user parts. 3CX does not document those names; use this output to confirm them on
     a real PBX before pinning them with O(voip.threecx_twilio.threecx_template#module:parameter_names).
-  - Secrets are never returned (trunk passwords are dropped).
+  - Secrets are never returned (trunk passwords are dropped; users are read with C($select) so that
+    their PINs and passwords are never even sent).
 author:
   - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
@@ -30,10 +33,53 @@ options:
     description:
       - What to read. V(all) reads everything.
       - V(system) is always read (the version decides how objects are addressed).
+      - V(users) reads the extensions with their presence profile; V(caller_id) reads which variable the
+        caller-ID header parts of templates and trunks are bound to.
     type: list
     elements: str
-    choices: [all, system, gateway_parameters, codecs, templates, trunks, queues, ring_groups, inbound_rules, outbound_rules, e164]
+    choices: [all, system, gateway_parameters, codecs, templates, trunks, queues, ring_groups, users, inbound_rules, outbound_rules, e164, caller_id]
     default: [all]
+  dnd_profiles:
+    description:
+      - The presence profile names (C(CurrentProfileName) of a user) that count as Do Not Disturb in RV(users[].dnd).
+      - The v20 XAPI has no DND flag; the default, the v20 client's C(Out of office) status, is an assumption
+        (UNCONFIRMED against 3CX's documentation). Add the names of custom profiles your PBX uses for DND.
+    type: list
+    elements: str
+    default: [Out of office]
+  caller_id_variable:
+    description:
+      - With V(caller_id) gathered, the 3CX variable the four caller-ID header parts should be bound to
+        (as in M(voip.threecx_twilio.threecx_template)); compared without regard to case.
+    type: str
+    default: $OriginatorCallerId
+  parameter_names:
+    description:
+      - With V(caller_id) gathered, the PBX's names of the four caller-ID gateway parameters, as in
+        M(voip.threecx_twilio.threecx_template); unset names are found as that module finds them.
+    type: dict
+    suboptions:
+      from_user_part:
+        description: The From header user part.
+        type: str
+      rpid_user_part:
+        description: The Remote-Party-ID calling party user part.
+        type: str
+      pai_user_part:
+        description: The P-Asserted-Identity user part.
+        type: str
+      ppi_user_part:
+        description: The P-Preferred-Identity user part.
+        type: str
+  template_names:
+    description:
+      - With V(caller_id) gathered, templates whose content is read in any case (besides the custom ones and
+        those trunks use), by file name. A name the PBX does not have is returned with C(found=false).
+    type: list
+    elements: str
+    default: []
+requirements:
+  - lxml (only to gather V(caller_id))
 seealso:
   - module: voip.threecx_twilio.threecx_template
   - module: voip.threecx_twilio.threecx_trunk
@@ -55,6 +101,19 @@ EXAMPLES = r"""
 - name: Read everything
   voip.threecx_twilio.threecx_info:
   register: pbx_all
+
+- name: Who in queue 800 is on Do Not Disturb, and does the Twilio template keep the caller ID?
+  voip.threecx_twilio.threecx_info:
+    gather: [queues, users, caller_id]
+    template_names: [twilio-cid.pv.xml]
+  register: pbx_golive
+
+- name: Show them
+  ansible.builtin.debug:
+    msg:
+      - "on DND: {{ pbx_golive.users | selectattr('dnd') | map(attribute='number') | list }}"
+      - "agents: {{ (pbx_golive.queues | selectattr('number', 'equalto', '800') | first).members }}"
+      - "unbound: {{ (pbx_golive.caller_id.templates | selectattr('id', 'equalto', 'twilio-cid.pv.xml') | first).missing }}"
 """
 
 RETURN = r"""
@@ -140,23 +199,88 @@ trunks:
   elements: dict
   sample: [{id: 12, number: "10000", name: Twilio SIP Domain Trunk, registrar: example.sip.us1.twilio.com}]
 queues:
-  description: Queues as the API returns them, keys in snake_case.
+  description:
+    - Queues as the API returns them, keys in snake_case, with their agents (C($expand=Agents)) and two
+      keys added by the module, C(members) and C(no_answer_destination).
   returned: when gathered
   type: list
   elements: dict
-  sample: [{id: 3, number: "800", name: Support, polling_strategy: RingAll, ring_timeout: 10}]
+  sample: [{id: 3, number: "800", name: Support, polling_strategy: RingAll, ring_timeout: 10, agents: [{id: 41, number: "100", name: Ada}],
+            members: ["100"], no_answer_destination: {type: external, number: null, external: "+14155550199"}}]
+  contains:
+    members:
+      description: The agents' extension numbers, sorted.
+      type: list
+      elements: str
+      sample: ["100", "101"]
+    no_answer_destination:
+      description:
+        - Where unanswered calls go (C(ForwardNoAnswer)) in the shape of the queue module's
+          O(voip.threecx_twilio.threecx_queue#module:no_answer_destination) option, or null.
+      type: dict
+      sample: {type: external, number: null, external: "+14155550199"}
 ring_groups:
-  description: Ring groups, keys in snake_case.
+  description:
+    - Ring groups, keys in snake_case, with their members (C($expand=Members)) and the added keys
+      C(members) and C(no_answer_destination) as for RV(queues).
   returned: when gathered
   type: list
   elements: dict
-  sample: [{id: 4, number: "700", name: Sales, ring_strategy: RingAll}]
+  sample: [{id: 4, number: "700", name: Sales, ring_strategy: RingAll, members: ["102"], no_answer_destination: null}]
+users:
+  description:
+    - The users (extensions), read with C($select) of the keys below only (never PINs or passwords).
+  returned: when gathered
+  type: list
+  elements: dict
+  contains:
+    id:
+      description: The user's Id.
+      type: int
+      sample: 41
+    number:
+      description: The extension number.
+      type: str
+      sample: "100"
+    first_name:
+      description: First name.
+      type: str
+      sample: Ada
+    last_name:
+      description: Last name.
+      type: str
+      sample: Lovelace
+    display_name:
+      description: C(DisplayName), else first and last name.
+      type: str
+      sample: Ada Lovelace
+    current_profile_name:
+      description: The presence profile the user is in (C(Available), C(Away), C(Out of office), ...).
+      type: str
+      sample: Available
+    queue_status:
+      description: C(LoggedIn) or C(LoggedOut) (of the queues the user is an agent of).
+      type: str
+      sample: LoggedIn
+    enabled:
+      description: Whether the extension is enabled.
+      type: bool
+      sample: true
+    is_registered:
+      description: Whether a phone of the user is registered.
+      type: bool
+      sample: true
+    dnd:
+      description: Whether C(current_profile_name) is one of O(dnd_profiles) (Do Not Disturb; see there).
+      type: bool
+      sample: false
 inbound_rules:
-  description: Inbound (DID) rules, keys in snake_case.
+  description: Inbound (DID) rules, keys in snake_case, with their trunk (C($expand=TrunkDN)).
   returned: when gathered
   type: list
   elements: dict
-  sample: [{id: 5, rule_name: Main DID, condition: BasedOnDID, data: "14155550100"}]
+  sample: [{id: 5, rule_name: Main DID, condition: BasedOnDID, data: "14155550100", trunk_dn: {id: 12, number: "10000"},
+            office_hours_destination: {to: Queue, number: "800"}}]
 outbound_rules:
   description: Outbound rules, keys in snake_case.
   returned: when gathered
@@ -168,23 +292,80 @@ e164:
   returned: when gathered
   type: dict
   sample: {enabled: false, country_code: "1"}
+caller_id:
+  description:
+    - Which variable the four caller-ID header parts (From, Remote-Party-ID, P-Asserted-Identity and
+      P-Preferred-Identity user parts) are bound to, in the custom templates, the templates trunks use,
+      the templates of O(template_names), and on every trunk (its C(Gateway.OutboundParams)).
+  returned: when gathered
+  type: dict
+  contains:
+    variable:
+      description: The variable expected (O(caller_id_variable) as this PBX spells it).
+      type: str
+      sample: $OriginatorCallerId
+    parameters:
+      description: The PBX's name of each header part's gateway parameter, or null when it could not be resolved.
+      type: dict
+      sample: {from_user_part: FromUserPart, rpid_user_part: RemotePartyIDCallingPartyUserPart,
+               pai_user_part: PAssertedIdentityUserPart, ppi_user_part: PPreferredIdentityUserPart}
+    problems:
+      description: Why a header part could not be resolved.
+      type: dict
+      sample: {}
+    templates:
+      description:
+        - Per template, C(id), C(found), C(is_custom), C(bindings) (header part to the variable bound to it, or null),
+          C(missing) (the header parts not bound to the expected variable) and C(problem) (why its content could
+          not be read, else null).
+      type: list
+      elements: dict
+      sample: [{id: twilio-cid.pv.xml, found: true, is_custom: true, problem: null, missing: [],
+                bindings: {from_user_part: $OriginatorCallerId, rpid_user_part: $OriginatorCallerId,
+                           pai_user_part: $OriginatorCallerId, ppi_user_part: $OriginatorCallerId}}]
+    trunks:
+      description: Per trunk, C(id), C(number), C(name), C(template), C(bindings) and C(missing), as for templates.
+      type: list
+      elements: dict
+      sample: [{id: 12, number: "10000", name: Twilio SIP Domain Trunk, template: twilio-cid.pv.xml, missing: [pai_user_part],
+                bindings: {from_user_part: $OriginatorCallerId, rpid_user_part: $OriginatorCallerId,
+                           pai_user_part: null, ppi_user_part: $OriginatorCallerId}}]
 """
 
 import re
 
+from ansible.module_utils.basic import missing_required_lib
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _pvxml
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import destination_from_api
 
-SECTIONS = ("system", "gateway_parameters", "codecs", "templates", "trunks", "queues", "ring_groups", "inbound_rules", "outbound_rules", "e164")
+SECTIONS = (
+    "system",
+    "gateway_parameters",
+    "codecs",
+    "templates",
+    "trunks",
+    "queues",
+    "ring_groups",
+    "users",
+    "inbound_rules",
+    "outbound_rules",
+    "e164",
+    "caller_id",
+)
+# section: (path, navigation property to expand)
 COLLECTIONS = {
-    "queues": "/Queues",
-    "ring_groups": "/RingGroups",
-    "inbound_rules": "/InboundRules",
-    "outbound_rules": "/OutboundRules",
+    "queues": ("/Queues", "Agents"),
+    "ring_groups": ("/RingGroups", "Members"),
+    "inbound_rules": ("/InboundRules", "TrunkDN"),
+    "outbound_rules": ("/OutboundRules", None),
 }
-_SECRET = re.compile(r"password|secret|token", re.IGNORECASE)
+# Users are read with $select: a Pbx.User also holds PINs and passwords (VMPIN, AccessPassword, ...).
+USER_FIELDS = ("Id", "Number", "FirstName", "LastName", "DisplayName", "CurrentProfileName", "QueueStatus", "Enabled", "IsRegistered")
+_SECRET = re.compile(r"password|secret|token|pin$", re.IGNORECASE)
 
 
 def scrub(value):
@@ -198,6 +379,33 @@ def scrub(value):
 
 def snake(obj):
     return camel_dict_to_snake_dict(scrub(obj)) if isinstance(obj, dict) else obj
+
+
+def group_view(item, members_api):
+    """A queue or ring group in snake_case, plus its member numbers and no-answer destination."""
+    view = snake(item)
+    members = item.get(members_api) if isinstance(item.get(members_api), list) else []
+    view["members"] = sorted(str(m.get("Number")) for m in members if isinstance(m, dict) and m.get("Number") is not None)
+    view["no_answer_destination"] = destination_from_api(item.get("ForwardNoAnswer"))
+    return view
+
+
+def user_view(user, dnd_profiles):
+    first = user.get("FirstName") or ""
+    last = user.get("LastName") or ""
+    profile = user.get("CurrentProfileName")
+    return {
+        "id": user.get("Id"),
+        "number": user.get("Number"),
+        "first_name": first,
+        "last_name": last,
+        "display_name": user.get("DisplayName") or " ".join(n for n in (first, last) if n),
+        "current_profile_name": profile,
+        "queue_status": user.get("QueueStatus"),
+        "enabled": user.get("Enabled"),
+        "is_registered": user.get("IsRegistered"),
+        "dnd": profile is not None and str(profile).lower() in set(str(n).lower() for n in dnd_profiles),
+    }
 
 
 def system_info(client):
@@ -249,16 +457,100 @@ def template_fields(client):
     return ["Id", "Name", "Description", "TemplateType"] + (["IsCustom"] if client.version >= (20, 0, 10) else [])
 
 
+def _variable_key(variable):
+    return str(variable or "").lstrip("$").lower()
+
+
+def caller_id_info(client, variable, overrides, template_names, trunks):
+    """Which variable each caller-ID header part is bound to, in templates and on trunks."""
+    parameters = cat.fetch_parameters(client)
+    values = cat.fetch_values(client)
+    names = {}
+    problems = {}
+    for role in cat.ROLES:
+        try:
+            names[role] = cat.resolve_role(parameters, role, (overrides or {}).get(role))["Name"]
+        except ValueError as exc:
+            names[role] = None
+            problems[role] = str(exc)
+    try:
+        expected = "$" + cat.resolve_value(values, variable)["Name"]
+    except ValueError:
+        expected = variable  # not in the catalogue: nothing can be bound to it, every part is reported missing
+    by_id = dict((p.get("Id"), p.get("Name")) for p in parameters)
+    value_names = dict((v.get("Id"), "$" + str(v.get("Name"))) for v in values)
+
+    def judged(bindings):
+        missing = [role for role in cat.ROLES if _variable_key(bindings.get(role)) != _variable_key(expected) or bindings.get(role) is None]
+        return bindings, missing
+
+    listed = client.list(cat.TEMPLATES_PATH, select=["Id"] + (["IsCustom"] if client.version >= (20, 0, 10) else []))
+    custom = dict((t.get("Id"), t.get("IsCustom")) for t in listed)
+    wanted = []
+    for template_id in list(template_names or []) + [t.get("Id") for t in listed if t.get("IsCustom")] + [t.get("template") for t in trunks]:
+        if template_id and template_id not in wanted:
+            wanted.append(template_id)
+    templates = []
+    for template_id in wanted:
+        entry = {"id": template_id, "found": template_id in custom, "is_custom": custom.get(template_id), "problem": None}
+        parts = {}
+        if entry["found"]:
+            body = client.get_or_none(cat.template_path(template_id)) or {}
+            try:
+                for parameter, bound, _custom in _pvxml.parameters_out(body.get("Content")):
+                    parts.setdefault(parameter, bound)
+            except _pvxml.TemplateError as exc:
+                entry["problem"] = str(exc)
+        else:
+            entry["problem"] = "the PBX has no provider template %r" % template_id
+        entry["bindings"], entry["missing"] = judged(dict((role, parts.get(names[role]) if names[role] else None) for role in cat.ROLES))
+        templates.append(entry)
+    trunk_entries = []
+    for trunk in trunks:
+        bound = {}
+        for binding in trunk.get("outbound_params") or []:
+            if isinstance(binding, dict):
+                bound.setdefault(by_id.get(binding.get("ParamId")), value_names.get(binding.get("ValueId")))
+        bindings, missing = judged(dict((role, bound.get(names[role]) if names[role] else None) for role in cat.ROLES))
+        trunk_entries.append(
+            {
+                "id": trunk.get("id"),
+                "number": trunk.get("number"),
+                "name": trunk.get("name"),
+                "template": trunk.get("template"),
+                "bindings": bindings,
+                "missing": missing,
+            }
+        )
+    return {"variable": expected, "parameters": names, "problems": problems, "templates": templates, "trunks": trunk_entries}
+
+
 def main():
     module = ThreeCXModule(
         argument_spec=dict(
             gather=dict(type="list", elements="str", default=["all"], choices=["all"] + list(SECTIONS)),
+            dnd_profiles=dict(type="list", elements="str", default=["Out of office"]),
+            caller_id_variable=dict(type="str", default=cat.DEFAULT_CALLER_ID_VARIABLE),
+            parameter_names=dict(
+                type="dict",
+                options=dict((role, dict(type="str")) for role in cat.ROLES),
+            ),
+            template_names=dict(type="list", elements="str", default=[]),
         ),
         supports_check_mode=True,
     )
-    wanted = set(module.params["gather"])
+    p = module.params
+    wanted = set(p["gather"])
     if "all" in wanted:
         wanted = set(SECTIONS)
+    if "caller_id" in wanted:
+        if not _pvxml.HAS_LXML:
+            module.fail_json(msg=missing_required_lib("lxml"), exception=_pvxml.LXML_IMPORT_ERROR)
+        try:
+            cat.check_caller_id_variable("caller_id_variable", p["caller_id_variable"])
+            cat.check_parameter_names("parameter_names", p["parameter_names"])
+        except ValueError as exc:
+            module.fail_json(msg=str(exc))
     result = {"changed": False}
     with module.api_errors():
         client = module.client
@@ -278,13 +570,26 @@ def main():
                 }
                 for t in client.list(cat.TEMPLATES_PATH, select=template_fields(client))
             ]
+        trunks = None
+        if "trunks" in wanted or "caller_id" in wanted:
+            trunks = [cat.trunk_view(t) for t in client.list("/Trunks")]
         if "trunks" in wanted:
-            result["trunks"] = [cat.trunk_view(t) for t in client.list("/Trunks")]
-        for section, path in COLLECTIONS.items():
+            result["trunks"] = trunks
+        for section, (path, expand) in COLLECTIONS.items():
             if section in wanted:
-                result[section] = [snake(item) for item in client.list(path)]
+                items = client.list(path, expand=[expand] if expand else None)
+                if section == "queues":
+                    result[section] = [group_view(item, "Agents") for item in items]
+                elif section == "ring_groups":
+                    result[section] = [group_view(item, "Members") for item in items]
+                else:
+                    result[section] = [snake(item) for item in items]
+        if "users" in wanted:
+            result["users"] = [user_view(u, p["dnd_profiles"]) for u in client.list("/Users", select=list(USER_FIELDS), orderby="Number")]
         if "e164" in wanted:
             result["e164"] = snake(client.get("/E164Settings") or {})
+        if "caller_id" in wanted:
+            result["caller_id"] = caller_id_info(client, p["caller_id_variable"], p["parameter_names"], p["template_names"], trunks)
     module.exit_json(**result)
 
 

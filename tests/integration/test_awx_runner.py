@@ -7,7 +7,7 @@ docs/awx.md) and runs ``ansible_runner.run(private_data_dir=..., playbook='site.
 - ``project/``: a playbook repository: site.yml imports ``voip.threecx_twilio.site``; its
   ansible.cfg enables the fleet report callback (AWX runs ansible-playbook in the project
   directory; a custom credential type may not inject ANSIBLE_* variables);
-- ``inventory/hosts`` + ``inventory/group_vars/ie1.yml``: ONE site on the lab's root 3CX PBX,
+- ``inventory/hosts`` + ``inventory/group_vars/ie1.yml`` (empty: the region is the credential's): ONE site on the root PBX,
   without any secret or connection setting (no account SID, key, PBX URL, client ID or CA);
 - ``env/envvars``: the environment of a job with one "Twilio (voip.threecx_twilio)" and one
   "3CX v20 XAPI (voip.threecx_twilio)" credential, made by *rendering the injectors of
@@ -99,16 +99,17 @@ INVENTORY_HOSTS = {
                         "threecx_fallback_group_name": "Front desk",
                         "threecx_fallback_agents": ["100", "101"],
                         "threecx_fallback_fallback_number": FALLBACK_NUMBER,
+                        # The voice URL is made up: the go-live check must not try to reach it.
+                        "go_live_check_skip_handler_check": True,
                     }
                 }
             }
         }
     }
 }
-# group_vars per region. The region must be set here even though the Twilio credential injects
-# TWILIO_REGION: the role always passes twilio_sip_domain_region (default us1) to the modules,
-# so the environment's region is never used by the roles.
-GROUP_VARS = {REGION: {"twilio_sip_domain_region": REGION}}
+# group_vars per region: empty on purpose. The region comes from the Twilio credential's
+# TWILIO_REGION, which twilio_sip_domain_region defaults to.
+GROUP_VARS = {REGION: {}}
 EXTRA_VARS = {"fleet_serial": 5, "fleet_max_fail_percentage": 0}
 
 

@@ -89,7 +89,7 @@ class Fleet:
     def non_reads(self, since: dict[str, int]) -> list[dict]:
         return [e for entries in self.requests(since).values() for e in entries if e["method"] not in READS]
 
-    def run(self, label: str, *args: str, inventory: Path = INVENTORY) -> tuple[int, dict]:
+    def run(self, label: str, *args: str, inventory: Path = INVENTORY, playbook: Path = SITE_YML) -> tuple[int, dict]:
         self.runs += 1
         run_dir = self.workdir / f"{self.runs:02d}-{label}"
         run_dir.mkdir()
@@ -103,7 +103,7 @@ class Fleet:
             ANSIBLE_LOCAL_TEMP=str(run_dir / "ansible-tmp"),
             PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         )
-        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-vvvv", "-i", str(inventory), str(SITE_YML), *args]
+        cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-vvvv", "-i", str(inventory), str(playbook), *args]
         log = run_dir / "ansible-playbook.log"
         with open(log, "w") as out:
             proc = subprocess.run(
@@ -113,7 +113,7 @@ class Fleet:
         self.outputs[f"{label}: ansible-playbook -vvvv output"] = text
         report_file = run_dir / "report" / "fleet-report.json"
         assert report_file.is_file(), f"{label}: no fleet report (output: {log}):\n" + "\n".join(text.splitlines()[-40:])
-        for name in ("fleet-report.json", "fleet-report.md"):
+        for name in ("fleet-report.json", "fleet-report.md", "fleet-report.html"):
             self.outputs[f"{label}: {name}"] = (run_dir / "report" / name).read_text()
         report = json.loads(report_file.read_text())
         report["_log"] = str(log)

@@ -179,3 +179,114 @@ def test_unwritable_report_dir_warns_and_does_not_break_the_run(tmp_path, check_
     run_fleet(cb)
     warnings = cb._display.warnings
     assert warnings and "could not write the report" in warnings[0]
+
+
+ITEM_IDS = ["sip_domain", "handler", "authentication", "template", "trunk", "did_on_trunk", "did_routed", "outbound_rule", "e164", "agents"]
+
+
+def go_live(failing=(), skipped=(), as_strings=False):
+    items = []
+    for item_id in ITEM_IDS + list(skipped):
+        ok = None if item_id in skipped else item_id not in failing
+        items.append(
+            {
+                "id": item_id,
+                "title": "Title of " + item_id,
+                "ok": str(ok).lower() if as_strings and ok is not None else ok,
+                "detail": 'detail of %s <b>&"quoted"</b>' % item_id,
+                "fix": ("fix for %s | pipe" % item_id) if item_id in failing else None,
+            }
+        )
+    return {"items": items}
+
+
+def run_go_live_fleet(cb):
+    cb.v2_playbook_on_play_start(FakePlay(["site-a", "site-b", "site-c"]))
+    for name in ("site-a", "site-b", "site-c"):
+        cb.v2_runner_on_ok(FakeResult(name, "Read", {"changed": False}))
+    cb.v2_runner_on_failed(FakeResult("site-c", "Stop this site", {"msg": "go-live failed"}))
+    stats = FakeStats(
+        failures={"site-c": 1},
+        custom={
+            "site-a": {"fleet_report": {"region": "us1"}, "go_live": go_live(skipped=("test_call",))},
+            "site-b": {"fleet_report": {"region": "ie1"}},  # no go-live data: a site the check did not reach
+            "site-c": {
+                "fleet_report": {"region": "au1", "failure": {"task": "Fail the site", "msg": "outbound_rule, e164"}},
+                "go_live": go_live(failing=("outbound_rule", "e164"), as_strings=True),
+            },
+        },
+    )
+    cb.v2_playbook_on_stats(stats)
+
+
+def test_go_live_columns_in_json_table_and_markdown(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    run_go_live_fleet(cb)
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert [i["id"] for i in report["go_live_items"]] == ITEM_IDS + ["test_call"]
+    sites = {s["site"]: s for s in report["sites"]}
+    assert sites["site-a"]["go_live"]["summary"] == "10/10 ok"
+    assert sites["site-a"]["go_live"]["states"]["test_call"] == "skip" and sites["site-a"]["go_live"]["skipped"] == ["test_call"]
+    assert sites["site-b"]["go_live"] is None
+    site_c = sites["site-c"]["go_live"]
+    assert site_c["summary"] == "8/10 ok, failing: outbound_rule, e164"
+    assert site_c["failing"] == ["outbound_rule", "e164"] and site_c["ok"] == 8 and site_c["checked"] == 10
+    assert site_c["states"]["outbound_rule"] == "FAIL" and site_c["states"]["agents"] == "ok"
+    outbound = [i for i in site_c["items"] if i["id"] == "outbound_rule"][0]
+    assert outbound["ok"] is False and outbound["fix"] == "fix for outbound_rule | pipe"
+    assert [i for i in site_c["items"] if i["id"] == "agents"][0]["fix"] is None
+
+    table = shown[0].splitlines()
+    assert table[1].split() == ["Site", "Status", "Changed", "Region", "SIP", "URI", "Auth", "Group", "Go-live", "Failure"]
+    assert "8/10 ok, failing: outbound_rule, e164" in [line for line in table if line.startswith("site-c")][0]
+    assert "10/10 ok" in [line for line in table if line.startswith("site-a")][0]
+
+    markdown = (tmp_path / "reports" / "fleet-report.md").read_text()
+    header = "| Site | Status | Changed | Region | SIP URI | Auth | Group | Go-live | " + " | ".join(ITEM_IDS + ["test_call"]) + " | Failure |"
+    assert header in markdown
+    row_c = [line for line in markdown.splitlines() if line.startswith("| site-c |")][0]
+    cells = [c.strip() for c in row_c.strip("|").split(" | ")]
+    assert cells[7] == "8/10 ok, failing: outbound_rule, e164"
+    assert cells[8:19] == ["ok"] * 7 + ["FAIL", "FAIL", "ok", "-"]
+    row_b = [line for line in markdown.splitlines() if line.startswith("| site-b |")][0]
+    assert row_b.count("| - |") >= 1 and "FAIL" not in row_b
+    assert '- **site-c** `outbound_rule`: detail of outbound_rule <b>&"quoted"</b> **Fix:** fix for outbound_rule \\| pipe' in markdown
+    assert "- **site-c** `e164`:" in markdown and "- **site-a**" not in markdown.split("### Failed go-live items")[1]
+
+
+def test_go_live_html_page(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    run_go_live_fleet(cb)
+    page = (tmp_path / "reports" / "fleet-report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert page.count("<tr>") == 1 + 3  # header and one row per site
+    assert '<th title="Title of outbound_rule">outbound_rule</th>' in page
+    # A failing cell: detail and fix on hover (escaped), linked to the list below the table.
+    assert (
+        '<td class="fail" title="detail of outbound_rule &lt;b&gt;&amp;&quot;quoted&quot;&lt;/b&gt;\nFix: fix for outbound_rule | pipe">'
+        '<a href="#fail-site-c-outbound_rule">FAIL</a></td>'
+    ) in page
+    assert '<td class="skip" title="detail of test_call' in page
+    assert "<b>" not in page.replace("<b>&", "")  # no unescaped markup from the data
+    listed = page.split("<h2>Failed go-live items</h2>")[1]
+    assert listed.count("<li ") == 2
+    assert '<li id="fail-site-c-e164"><strong>site-c</strong> <code>e164</code> (Title of e164)' in listed
+    assert "<strong>Fix:</strong> fix for e164 | pipe" in listed
+
+
+def test_html_without_go_live_data_has_no_item_columns(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    run_fleet(cb)
+    page = (tmp_path / "reports" / "fleet-report.html").read_text()
+    assert "Go-live" not in page and "Failed go-live items" not in page
+    assert "<td>trunk: no reply | from PBX</td>" not in page and "Trunk: trunk: no reply | from PBX" in page
+    assert "Go-live" not in shown[0]
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert "go_live_items" not in report and all(s["go_live"] is None for s in report["sites"])
+
+
+def test_go_live_data_of_an_unexpected_shape_is_ignored():
+    assert fleet_report.go_live_summary(None) is None
+    assert fleet_report.go_live_summary({"items": "nope"}) is None
+    summary = fleet_report.go_live_summary({"items": [{"id": "a", "ok": "maybe"}, "junk", {"ok": True}]})
+    assert summary["states"] == {"a": "skip"} and summary["summary"] == "0/0 ok"

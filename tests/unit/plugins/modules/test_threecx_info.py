@@ -56,6 +56,21 @@ QUEUE = {
 }
 
 
+USERS = [
+    {
+        "Id": 41,
+        "Number": "100",
+        "FirstName": "Ada",
+        "LastName": "Lovelace",
+        "DisplayName": "",
+        "CurrentProfileName": "Available",
+        "QueueStatus": "LoggedIn",
+    },
+    {"Id": 44, "Number": "101", "FirstName": "Alan", "LastName": "Turing", "DisplayName": "A. Turing", "CurrentProfileName": "Out of office"},
+    {"Id": 47, "Number": "102", "FirstName": "Grace", "LastName": "", "CurrentProfileName": "Custom 1", "VMPIN": "1234"},
+]
+
+
 @pytest.fixture
 def pbx(monkeypatch, tmp_path):
     adapter = ScriptedAdapter().always("POST", "/connect/token", Reply(200, {"access_token": "tok", "expires_in": 3600}))
@@ -87,6 +102,7 @@ def everything(adapter, version="20.0.10.100", params=None):
     adapter.always("GET", "/InboundRules", Reply(200, {"value": [{"Id": 5, "RuleName": "Main", "Condition": "BasedOnDID", "Data": "14155550100"}]}))
     adapter.always("GET", "/OutboundRules", Reply(200, {"value": [{"Id": 6, "Name": "To Twilio", "Routes": [{"TrunkId": 7, "StripDigits": 0}]}]}))
     adapter.always("GET", "/E164Settings", Reply(200, {"Enabled": False, "CountryCode": "1"}))
+    adapter.always("GET", "/Users", Reply(200, {"value": USERS}))
     return adapter
 
 
@@ -139,7 +155,13 @@ def test_gather_all(pbx, monkeypatch):
     assert "auth_password" not in trunk
     assert result["queues"][0]["polling_strategy"] == "RingAll"
     assert result["queues"][0]["forward_no_answer"] == {"to": "External", "external": "+14155550199"}
+    assert result["queues"][0]["members"] == ["100"]
+    assert result["queues"][0]["no_answer_destination"] == {"type": "external", "number": None, "external": "+14155550199"}
     assert result["ring_groups"][0]["ring_strategy"] == "RingAll"
+    assert result["ring_groups"][0]["members"] == [] and result["ring_groups"][0]["no_answer_destination"] is None
+    assert [u["dnd"] for u in result["users"]] == [False, True, False]
+    assert result["users"][0]["display_name"] == "Ada Lovelace" and result["users"][1]["display_name"] == "A. Turing"
+    assert "vmpin" not in result["users"][2] and "1234" not in json.dumps(result["users"])
     assert result["inbound_rules"][0]["rule_name"] == "Main"
     assert result["outbound_rules"][0]["routes"] == [{"trunk_id": 7, "strip_digits": 0}]
     assert result["e164"] == {"enabled": False, "country_code": "1"}
@@ -216,3 +238,123 @@ def test_api_error(pbx, monkeypatch):
     kind, result = run(monkeypatch)
     assert kind == "fail" and "HTTP 403: Forbidden" in result["msg"]
     assert SECRET not in json.dumps(result)
+
+
+def query_of(adapter, path):
+    return [u for m, u, _h, _b in adapter.sent if ("/xapi/v1" + path + "?") in u or u.endswith("/xapi/v1" + path)]
+
+
+def test_groups_and_rules_are_read_with_their_navigation_properties(pbx, monkeypatch):
+    everything(pbx)
+    run(monkeypatch, gather=["queues", "ring_groups", "inbound_rules", "outbound_rules"])
+    assert "%24expand=Agents" in query_of(pbx, "/Queues")[0]
+    assert "%24expand=Members" in query_of(pbx, "/RingGroups")[0]
+    assert "%24expand=TrunkDN" in query_of(pbx, "/InboundRules")[0]
+    assert "%24expand" not in query_of(pbx, "/OutboundRules")[0]
+
+
+def test_users_are_read_with_select_only_and_dnd_profiles_are_configurable(pbx, monkeypatch):
+    everything(pbx)
+    kind, result = run(monkeypatch, gather=["users"], dnd_profiles=["custom 1"])
+    assert kind == "exit"
+    [query] = query_of(pbx, "/Users")
+    assert "%24select=Id%2CNumber%2CFirstName%2CLastName%2CDisplayName%2CCurrentProfileName%2CQueueStatus%2CEnabled%2CIsRegistered" in query
+    assert [(u["number"], u["dnd"]) for u in result["users"]] == [("100", False), ("101", False), ("102", True)]
+    assert set(result["users"][0]) == {
+        "id",
+        "number",
+        "first_name",
+        "last_name",
+        "display_name",
+        "current_profile_name",
+        "queue_status",
+        "enabled",
+        "is_registered",
+        "dnd",
+    }
+
+
+def template_xml(bindings):
+    fields = "".join('<field name="ParameterOut" custom="" parameter="%s">%s</field>' % pair for pair in bindings)
+    return '<?xml version="1.0" encoding="utf-8"?><doc><header><type>gateway-template</type></header><data><device>%s</device></data></doc>' % fields
+
+
+FOUR = [
+    ("FromUserPart", "$OriginatorCallerId"),
+    ("RemotePartyIDCallingPartyUserPart", "$OriginatorCallerId"),
+    ("P-Asserted-Identity-User", "$OriginatorCallerId"),
+    ("PPreferredIdentityUserPart", "$OriginatorCallerId"),
+]
+
+
+def caller_id_pbx(adapter, template_bindings, trunk_params, templates=None):
+    everything(adapter)
+    values = VALUES + [{"Id": 31, "Name": "CallerNum"}]
+    adapter.rules = [
+        r for r in adapter.rules if "/Defs/GatewayParameterValues" not in r[1] and "/TrunkTemplates" not in r[1] and "/Trunks" not in r[1]
+    ]
+    adapter.always("GET", "/Defs/GatewayParameterValues", Reply(200, {"value": values}))
+    adapter.always("GET", "/TrunkTemplates('twilio-cid.pv.xml')", Reply(200, {"Id": "twilio-cid.pv.xml", "Content": template_xml(template_bindings)}))
+    adapter.always("GET", "/TrunkTemplates('broken.pv.xml')", Reply(200, {"Id": "broken.pv.xml", "Content": "<html/>"}))
+    listed = templates or [
+        {"Id": "GenericSIPTrunk.pv.xml", "IsCustom": False},
+        {"Id": "twilio-cid.pv.xml", "IsCustom": True},
+    ]
+    adapter.always("GET", "/TrunkTemplates", Reply(200, {"value": listed}))
+    trunk = dict(TRUNK, Gateway=dict(TRUNK["Gateway"], TemplateFilename="twilio-cid.pv.xml", OutboundParams=trunk_params))
+    adapter.always("GET", "/Trunks", Reply(200, {"value": [trunk]}))
+    return adapter
+
+
+def test_caller_id_bindings_of_templates_and_trunks(pbx, monkeypatch):
+    caller_id_pbx(
+        pbx,
+        [
+            ("FromUserPart", "$CallerNum"),
+            ("RemotePartyIDCallingPartyUserPart", "$originatorcallerid"),
+            ("PPreferredIdentityUserPart", "$OriginatorCallerId"),
+        ],
+        [{"ParamId": 141, "ValueId": 30, "Custom": ""}, {"ParamId": 101, "ValueId": 31, "Custom": ""}],
+    )
+    kind, result = run(monkeypatch, gather=["caller_id"], template_names=["missing.pv.xml"])
+    assert kind == "exit", result
+    assert all(m == "GET" for m, u, _h, _b in pbx.sent if "/xapi/v1" in u)
+    cid = result["caller_id"]
+    assert cid["variable"] == "$OriginatorCallerId"
+    assert cid["parameters"]["pai_user_part"] == "P-Asserted-Identity-User" and cid["problems"] == {}
+    by_id = {t["id"]: t for t in cid["templates"]}
+    assert list(by_id) == ["missing.pv.xml", "twilio-cid.pv.xml"]  # named, then custom (also the trunk's)
+    assert by_id["missing.pv.xml"]["found"] is False and by_id["missing.pv.xml"]["missing"] == list(cat_roles())
+    tpl = by_id["twilio-cid.pv.xml"]
+    assert tpl["found"] is True and tpl["is_custom"] is True and tpl["problem"] is None
+    assert tpl["bindings"] == {
+        "from_user_part": "$CallerNum",
+        "rpid_user_part": "$originatorcallerid",
+        "pai_user_part": None,
+        "ppi_user_part": "$OriginatorCallerId",
+    }
+    assert tpl["missing"] == ["from_user_part", "pai_user_part"]  # case does not count
+    [trunk] = cid["trunks"]
+    assert trunk["template"] == "twilio-cid.pv.xml" and trunk["number"] == "10000"
+    assert trunk["bindings"]["from_user_part"] == "$OriginatorCallerId" and trunk["bindings"]["pai_user_part"] == "$CallerNum"
+    assert trunk["missing"] == ["rpid_user_part", "pai_user_part", "ppi_user_part"]
+    assert "trunks" not in result  # read for caller_id, not returned unless gathered
+
+
+def test_caller_id_complete_with_pinned_names_and_a_broken_template(pbx, monkeypatch):
+    bound = [{"ParamId": i, "ValueId": 30, "Custom": ""} for i in (141, 121, 101, 152)]
+    caller_id_pbx(pbx, FOUR, bound, templates=[{"Id": "twilio-cid.pv.xml", "IsCustom": True}, {"Id": "broken.pv.xml", "IsCustom": True}])
+    kind, result = run(monkeypatch, gather=["caller_id"], parameter_names={"pai_user_part": "P-Asserted-Identity-User"})
+    by_id = {t["id"]: t for t in result["caller_id"]["templates"]}
+    assert by_id["twilio-cid.pv.xml"]["missing"] == [] and result["caller_id"]["trunks"][0]["missing"] == []
+    assert "not a 3CX provider template" in by_id["broken.pv.xml"]["problem"]
+
+
+def test_caller_id_bad_input_fails_before_any_request(pbx, monkeypatch):
+    kind, result = run(monkeypatch, gather=["caller_id"], caller_id_variable="OriginatorCallerId")
+    assert kind == "fail" and "caller_id_variable must be a 3CX variable" in result["msg"]
+    assert pbx.sent == []
+
+
+def cat_roles():
+    return ("from_user_part", "rpid_user_part", "pai_user_part", "ppi_user_part")
