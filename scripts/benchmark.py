@@ -15,14 +15,16 @@ import threading
 import time
 from pathlib import Path
 
-import requests
+import lab_requests  # scripts/lab_requests.py: the lab's request log (also used by scripts/demo)
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 LAB_INVENTORY = ROOT / "inventories" / "lab"
 REGIONS = ("us1", "ie1", "au1")
 SAMPLE_SECONDS = 0.05
-RECAP = re.compile(r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=\d+\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)")
+RECAP = re.compile(
+    r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=\d+\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)"
+)
 
 
 # ---------------------------------------------------------------------------- memory
@@ -92,24 +94,11 @@ class Lab:
     def cli(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "lab", *args], env=self.env, cwd=ROOT, check=True, stdin=subprocess.DEVNULL, capture_output=True)
 
-    @property
-    def endpoints(self) -> dict:
-        return json.loads((self.home / "endpoints.json").read_text())
-
-    def requests_since(self, mark: dict[str, int]) -> dict[str, list[dict]]:
-        eps = self.endpoints
-        session = requests.Session()
-        session.trust_env = False
-        out = {}
-        for name in ("twilio", "threecx"):
-            reply = session.get(eps[name]["control_url"] + "/requests", params={"since": mark.get(name, 0)}, verify=eps["ca_bundle"], timeout=120)
-            reply.raise_for_status()
-            body = reply.json()
-            out[name] = body["requests"] if isinstance(body, dict) else body
-        return out
+    def requests_since(self, cursor: dict[str, int]) -> dict[str, list[dict]]:
+        return lab_requests.fetch(cursor, self.home)
 
     def mark(self) -> dict[str, int]:
-        return {name: max([e["seq"] for e in entries] + [0]) for name, entries in self.requests_since({}).items()}
+        return lab_requests.mark(self.home)
 
 
 def calls_per_site(entries: dict[str, list[dict]], sites: int) -> dict[str, float]:

@@ -15,13 +15,14 @@ from pathlib import Path
 import requests
 
 
-def endpoints() -> dict:
-    home = Path(os.environ.get("LAB_HOME") or Path(__file__).resolve().parents[1] / ".lab")
+def endpoints(home: Path | None = None) -> dict:
+    home = home or Path(os.environ.get("LAB_HOME") or Path(__file__).resolve().parents[1] / ".lab")
     return json.loads((home / "endpoints.json").read_text())
 
 
-def fetch(since: dict[str, int]) -> dict[str, list[dict]]:
-    eps = endpoints()
+def fetch(since: dict[str, int], home: Path | None = None) -> dict[str, list[dict]]:
+    """Each stand-in's requests after the cursor ``since`` (request numbers by stand-in)."""
+    eps = endpoints(home)
     session = requests.Session()
     session.trust_env = False  # REQUESTS_CA_BUNDLE would override verify
     out = {}
@@ -38,16 +39,20 @@ def newest(entries: list[dict], default: int) -> int:
     return max([int(e.get("seq", 0)) for e in entries] + [default])
 
 
+def mark(home: Path | None = None) -> dict[str, int]:
+    """The cursor after the newest request of each stand-in."""
+    return {name: newest(entries, 0) for name, entries in fetch({}, home).items()}
+
+
 def main(argv: list[str]) -> int:
     if argv[:1] == ["mark"]:
-        mark = {name: newest(entries, 0) for name, entries in fetch({}).items()}
-        print(json.dumps(mark, separators=(",", ":")))
+        print(json.dumps(mark(), separators=(",", ":")))
         return 0
     if len(argv) == 2 and argv[0] == "since":
-        mark = json.loads(argv[1])
+        cursor = json.loads(argv[1])
         parts = []
-        for name, entries in fetch(mark).items():
-            entries = [e for e in entries if int(e.get("seq", 0)) > mark.get(name, 0)]
+        for name, entries in fetch(cursor).items():
+            entries = [e for e in entries if int(e.get("seq", 0)) > cursor.get(name, 0)]
             by_method = collections.Counter(str(e.get("method")) for e in entries)
             methods = ", ".join(f"{m} {n}" for m, n in sorted(by_method.items())) or "none"
             parts.append(f"{name} {len(entries)} request(s) ({methods})")
