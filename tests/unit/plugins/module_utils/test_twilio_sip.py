@@ -4,9 +4,14 @@ FakeTwilio is a requests adapter mounted on the SDK's session: it keeps domains,
 entries, credential lists and credentials, the Auth/Calls, Auth/Registrations and legacy mappings
 and TwiML Apps of one account, pages lists, and can script faults (a status with Retry-After, a
 dropped connection, a create that commits and then drops its reply). Every request is recorded
-with the host the SDK chose (X-Forwarded-Host) and its form body.
+with the host the SDK chose (X-Forwarded-Host) and its form body, and its query in ``queries``.
+
+It also keeps a read-only call log (``add_call``): ``Calls.json`` newest first (by date_created) with
+the ``To``, ``From`` and ``Status`` filters, and ``Calls/{Sid}.json``.
 """
 
+import datetime
+import email.utils
 import json
 import re
 import uuid
@@ -45,7 +50,11 @@ COLLECTIONS = [
     ("ips", r"SIP/IpAccessControlLists/(?P<parent>AL\w+)/IpAddresses", "IP", "ip_addresses", "acls", None),
     ("cls", r"SIP/CredentialLists", "CL", "credential_lists", None, None),
     ("creds", r"SIP/CredentialLists/(?P<parent>CL\w+)/Credentials", "CR", "credentials", "cls", None),
+    ("calls", r"Calls", "CA", "calls", None, None),
 ]
+
+# The call log's list filters: query parameter -> field.
+CALL_FILTERS = {"To": "to", "From": "from", "Status": "status"}
 
 DEFAULTS = {
     "domains": {
@@ -72,6 +81,7 @@ class FakeTwilio(BaseAdapter):
         self.data = dict((c[0], {}) for c in COLLECTIONS)
         self.passwords = {}
         self.sent = []
+        self.queries = []  # (method, path, parsed query) per request
         self.faults = []
         self.shared_mappings = shared_mappings
         self.taken = set(taken)  # domain names held by other accounts
@@ -91,6 +101,20 @@ class FakeTwilio(BaseAdapter):
             rec["_parent"] = parent
         self.data[self._store(name)][rec["sid"] + (parent or "")] = rec
         return rec
+
+    def add_call(self, from_, to, created, status="completed", **fields):
+        """Log a call created at ``created`` (an aware datetime); dates are rendered in RFC 2822 like Twilio's."""
+        answered = status == "completed"
+        rec = {
+            "from": from_, "to": to, "status": status, "from_formatted": from_, "to_formatted": to, "direction": "inbound",
+            "parent_call_sid": None, "caller_name": None, "trunk_sid": None, "price": None, "api_version": "2010-04-01",
+            "date_created": email.utils.format_datetime(created), "date_updated": email.utils.format_datetime(created),
+            "start_time": email.utils.format_datetime(created) if answered else None,
+            "end_time": email.utils.format_datetime(created + datetime.timedelta(seconds=12)) if answered else None,
+            "duration": "12" if answered else "0",
+        }
+        rec.update(fields)
+        return self.add("calls", **rec)
 
     def rows(self, name, parent=None):
         return [r for r in self.data[self._store(name)].values() if parent is None or r.get("_parent") == parent]
@@ -144,6 +168,7 @@ class FakeTwilio(BaseAdapter):
         form = dict((k, v[-1]) for k, v in parse_qs(body, keep_blank_values=True).items())
         host = request.headers.get("X-Forwarded-Host") or url.netloc
         self.sent.append((request.method, host, url.path, form))
+        self.queries.append((request.method, url.path, parse_qs(url.query)))
         action = None
         for fault in self.faults:
             if fault["times"] > 0 and fault["method"] in (None, request.method) and fault["path"].search(url.path):
@@ -173,6 +198,8 @@ class FakeTwilio(BaseAdapter):
             parent = pm.groupdict().get("parent")
             if parent is not None and self._get(parent_group, parent) is None:
                 return 404, self._error(404, 20404, "parent %s not found" % parent)
+            if name == "calls" and method != "GET":
+                return 405, self._error(405, 20004, "the fake call log is read-only")
             if sid is None and method == "GET":
                 return 200, self._list(name, data_key, parent, query, path)
             if sid is None and method == "POST":
@@ -196,6 +223,12 @@ class FakeTwilio(BaseAdapter):
         rows = [self._render(name, r) for r in self.rows(name, parent)]
         if "FriendlyName" in query:
             rows = [r for r in rows if r.get("friendly_name") == query["FriendlyName"][-1]]
+        if name == "calls":
+            for param, field in CALL_FILTERS.items():
+                if param in query:
+                    rows = [r for r in rows if r.get(field) == query[param][-1]]
+            # Newest first; of two calls with the same date_created, the one logged later first.
+            rows = sorted(reversed(rows), key=lambda r: email.utils.parsedate_to_datetime(r["date_created"]), reverse=True)
         size = int(query.get("PageSize", ["50"])[-1])
         page = int(query.get("Page", ["0"])[-1])
         chunk = rows[page * size:(page + 1) * size]
