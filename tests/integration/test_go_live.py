@@ -6,11 +6,18 @@ In order, on one lab (the tests of this module depend on each other's lab state)
    passes; verify.yml then says the same, sends only reads and exits 0;
 2. the setup guide's five failure patterns, one per site, broken in the lab behind the
    collection's back: the PBX's IP dropped from the site's IP ACL, PAI and From unbound in the
-   custom template, E164 processing on, the outbound rule deleted, every agent on Do Not Disturb.
+   custom template and on the trunk, E164 processing on, the outbound rule deleted, every agent on Do Not Disturb.
    One verify.yml run (under --check: it must read the same) fails exactly those sites, and each
    site's report names exactly the broken item with the guide's fix;
+   The same verify.yml run for real places each site's test call: Twilio answers 403 to the site
+   whose IP left the ACL, and sees the trunk's number instead of the caller's at the site whose
+   template lost its bindings; the other three patterns do not touch the trunk's call;
 3. with DND cleared, site.yml repairs the other four (and changes nothing else), and its go-live
    step passes every item again.
+
+verify.yml (the lab inventory turns the test call on) places one test call per site through the
+Twilio trunk and reads it back from Twilio's call log; site.yml never places it. The SIP OPTIONS
+probe item runs against a Kamailio UAS of the lab (reachable) and a closed port (unreachable).
 
 Every run is played at -vvvv; no lab secret may show up in any output, report or lab log.
 The Fleet helper and the lab fixture are test_fleet.py's and conftest.py's.
@@ -23,13 +30,26 @@ from pathlib import Path
 
 import pytest
 
+from lab.sip import tools
+from lab.sip.leg import running_uas
 from tests.integration.test_fleet import SITES, Fleet, by_site
 from tests.integration.test_targets import leaks
 from tests.support.collection import REPO_ROOT
 
 VERIFY_YML = REPO_ROOT / "verify.yml"
 ITEMS = ["sip_domain", "handler", "authentication", "template", "trunk", "did_on_trunk", "did_routed", "outbound_rule", "e164", "agents"]
+VERIFY_ITEMS = ITEMS + ["test_call"]  # the lab inventory turns the test call on; site.yml never places it
+TEST_CALLER = "+17735550142"  # go_live_check_test_caller of the lab inventory
 TEMPLATE = "twilio-cid.pv.xml"
+TRUNK = "Twilio SIP Domain Trunk"
+TEST_CALL_PATH = re.compile(r"/xapi/v1/Trunks\(\d+\)/Pbx\.TestOutboundCall$")
+
+# What the real verify.yml run says of the test call at the two sites whose patterns break the trunk's
+# call: site -> (words of the fix, words of the detail). At the other three it still passes.
+BROKEN_TEST_CALL = {
+    "acme-dallas": (["403", "IP ACL", "public IP", "NAT"], ["was not answered", "answered 403"]),
+    "globex-boston": (["Wrong caller ID", "template", "P-Asserted-Identity"], ["not from the test caller " + TEST_CALLER, "its own number"]),
+}
 
 # site -> (the item that must fail, words of the guide's diagnosis its fix must carry, words of its detail)
 BROKEN = {
@@ -50,6 +70,7 @@ class Breaker:
     def __init__(self, fleet: Fleet):
         self.fleet = fleet
         self.endpoints = fleet.endpoints
+        self.tokens: dict[str, str] = {}
 
     def session(self):
         return self.fleet.lab._session()
@@ -78,24 +99,36 @@ class Breaker:
     def xapi(self, site: str, method: str, path: str, body: dict | None = None) -> dict:
         pbx = self.endpoints["threecx"]["pbxs"][site]
         with self.session() as session:
-            token = session.post(
-                pbx["url"] + "/connect/token",
-                data={"grant_type": "client_credentials", "client_id": pbx["client_id"], "client_secret": pbx["client_secret"]},
-                timeout=30,
-            )
-            assert token.status_code == 200, f"{site}: token: HTTP {token.status_code}"
-            headers = {"Authorization": "Bearer " + token.json()["access_token"]}
+            # One token per site, as a real client keeps it: the PBX refuses tokens asked for too often.
+            if site not in self.tokens:
+                token = session.post(
+                    pbx["url"] + "/connect/token",
+                    data={"grant_type": "client_credentials", "client_id": pbx["client_id"], "client_secret": pbx["client_secret"]},
+                    timeout=30,
+                )
+                assert token.status_code == 200, f"{site}: token: HTTP {token.status_code}"
+                self.tokens[site] = token.json()["access_token"]
+            headers = {"Authorization": "Bearer " + self.tokens[site]}
             reply = session.request(method, pbx["url"] + "/xapi/v1" + path, json=body, headers=headers, timeout=30)
         assert reply.status_code < 300, f"{site}: XAPI {method} {path}: HTTP {reply.status_code} {reply.text[:300]}"
         return reply.json() if reply.content else {}
 
     def unbind_pai_and_from(self, site: str) -> None:
+        """From and PAI unbound in the custom template and on the trunk (its own bindings are what the PBX sends)."""
         path = f"/TrunkTemplates('{TEMPLATE}')"
         content = self.xapi(site, "GET", path)["Content"]
         pattern = r'\s*<field name="ParameterOut"[^>]*parameter="(FromUserPart|PAssertedIdentityUserPart)"[^>]*>[^<]*</field>'
         changed, count = re.subn(pattern, "", content)
         assert count == 2, f"{site}: expected the From and PAI bindings in {TEMPLATE}, found {count}"
         self.xapi(site, "PATCH", path, {"Content": changed})
+        parameters = self.xapi(site, "GET", "/Defs/GatewayParameters")["value"]
+        unbound = {p["Id"] for p in parameters if p["Name"] in ("FromUserPart", "PAssertedIdentityUserPart")}
+        assert len(unbound) == 2, parameters
+        [trunk] = [t for t in self.xapi(site, "GET", "/Trunks")["value"] if t["Gateway"]["Name"] == TRUNK]
+        bindings = trunk["Gateway"]["OutboundParams"]
+        kept = [b for b in bindings if b["ParamId"] not in unbound]
+        assert len(kept) == len(bindings) - 2, f"{site}: the trunk does not bind From and PAI itself: {bindings}"
+        self.xapi(site, "PATCH", f"/Trunks({trunk['Id']})", {"Gateway": dict(trunk["Gateway"], OutboundParams=kept)})
 
     def enable_e164(self, site: str) -> None:
         self.xapi(site, "PATCH", "/E164Settings", {"Enabled": True})
@@ -117,12 +150,25 @@ def go_live_of(site: dict) -> dict:
     return site["go_live"]
 
 
-def assert_all_pass(report: dict) -> None:
-    assert [i["id"] for i in report["go_live_items"]] == ITEMS
+def not_ok(go_live: dict) -> str:
+    return "; ".join(f"{i['id']}: {i['detail']}" for i in go_live["items"] if i["state"] != "ok")
+
+
+def assert_all_pass(report: dict, items: list[str] | None = None) -> None:
+    items = items or ITEMS
+    assert [i["id"] for i in report["go_live_items"]] == items
     for name, site in by_site(report).items():
         go_live = go_live_of(site)
-        assert go_live["summary"] == "10/10 ok", f"{name}: " + "; ".join(f"{i['id']}: {i['detail']}" for i in go_live["items"] if i["state"] != "ok")
+        assert go_live["summary"] == f"{len(items)}/{len(items)} ok", f"{name}: " + not_ok(go_live)
         assert all(i["detail"] and i["fix"] is None for i in go_live["items"]), name
+
+
+def placed_test_calls(fleet: Fleet, mark: dict) -> list[dict]:
+    """The test calls the sites' PBXs were asked to place since mark; fails on any other write."""
+    writes = fleet.writes(mark)
+    others = [f"{e['method']} {e['path']}" for e in writes if not (e["method"] == "POST" and TEST_CALL_PATH.search(e["path"]))]
+    assert others == [], others
+    return writes
 
 
 @pytest.fixture(scope="module")
@@ -147,10 +193,37 @@ def test_a_converged_fleet_passes_every_item(fleet):
     assert rc == 0, report["_log"]
     assert report["playbook"] == "verify.yml"
     assert {s["status"] for s in report["sites"]} == {"ok"}
-    assert_all_pass(report)
-    assert fleet.writes(mark) == []
+    assert_all_pass(report, VERIFY_ITEMS)
+    # Its only non-reads are the test calls, one per site; Twilio saw the test caller's number.
+    assert len(placed_test_calls(fleet, mark)) == len(SITES)
+    for name, site in by_site(report).items():
+        [item] = [i for i in site["go_live"]["items"] if i["id"] == "test_call"]
+        received = rf"^Twilio received the test call through trunk {TRUNK} to \+\d+ \(CA\w{{32}}, completed\) with From {re.escape(TEST_CALLER)}"
+        assert re.search(received + ", the test caller$", item["detail"]), item
     html = (Path(report["_log"]).parent / "report" / "fleet-report.html").read_text()
-    assert html.count('<td class="ok"') == len(SITES) * len(ITEMS) and 'class="fail"' not in html
+    assert html.count('<td class="ok"') == len(SITES) * len(VERIFY_ITEMS) and 'class="fail"' not in html
+
+
+def test_the_probe_item_tells_a_lab_uas_from_a_closed_port(fleet):
+    if "kamailio" in tools.missing_binaries():
+        pytest.skip(tools.missing_message(["kamailio"]))
+    # The lab's SIP Domain names do not resolve: the probe is sent to a Kamailio UAS of the lab on loopback.
+    probe = ["-e", "fleet_hosts=acme-dallas", "-e", "go_live_check_test_call=false", "-e", "go_live_check_probe=true"]
+    probe += ["-e", "go_live_check_probe_host=127.0.0.1", "-e", "go_live_check_probe_timeout=0.5", "-e", "go_live_check_probe_retries=1"]
+    with running_uas() as (ip, port):
+        closed = tools.free_udp_port(ip)
+        rc, report = fleet.run("probe-uas", *probe, "-e", f"go_live_check_probe_port={port}", playbook=VERIFY_YML)
+        assert rc == 0, report["_log"]
+        [item] = [i for i in by_site(report)["acme-dallas"]["go_live"]["items"] if i["id"] == "sip_probe"]
+        assert item["state"] == "ok" and f"127.0.0.1:{port} over UDP from acme-dallas answered 200 OK in " in item["detail"], item
+        rc, report = fleet.run("probe-closed", *probe, "-e", f"go_live_check_probe_port={closed}", playbook=VERIFY_YML)
+    assert rc == 2, report["_log"]
+    site = by_site(report)["acme-dallas"]
+    assert site["go_live"]["failing"] == ["sip_probe"], not_ok(site["go_live"])
+    [item] = [i for i in site["go_live"]["items"] if i["id"] == "sip_probe"]
+    assert f"no final SIP answer from 127.0.0.1:{closed} over UDP from acme-dallas after " in item["detail"], item
+    for word in ["UDP 5060", "resolves", "firewall"]:
+        assert word in item["fix"], item["fix"]
 
 
 def test_each_failure_pattern_is_named_with_the_guides_fix(fleet):
@@ -184,7 +257,29 @@ def test_each_failure_pattern_is_named_with_the_guides_fix(fleet):
         assert f"{item_id}: {item['detail']} Fix: {item['fix']}" in " ".join(site["failure"]["msg"].split())
         assert f"- **{name}** `{item_id}`:" in markdown
         assert f'<li id="fail-{name}-{item_id}">' in html and f'<a href="#fail-{name}-{item_id}">FAIL</a>' in html
+        # Under --check the test call is not placed: it rings the SIP Domain's handler.
+        [call] = [i for i in go_live["items"] if i["id"] == "test_call"]
+        assert call["state"] == "skip" and "not placed under --check" in call["detail"], call
     assert html.count('class="fail"') == len(BROKEN)
+
+    # For real, each site places its test call: the ACL and template patterns show at Twilio.
+    mark = fleet.mark()
+    rc, report = fleet.run("verify-broken-calls", playbook=VERIFY_YML)
+    assert rc == 2, report["_log"]
+    assert len(placed_test_calls(fleet, mark)) == len(SITES)
+    for name, site in by_site(report).items():
+        go_live = go_live_of(site)
+        item_id = BROKEN[name][0]
+        if name not in BROKEN_TEST_CALL:
+            assert go_live["failing"] == [item_id], f"{name}: " + not_ok(go_live)
+            continue
+        assert go_live["failing"] == [item_id, "test_call"], f"{name}: " + not_ok(go_live)
+        [call] = [i for i in go_live["items"] if i["id"] == "test_call"]
+        fix_words, detail_words = BROKEN_TEST_CALL[name]
+        for word in fix_words:
+            assert word in call["fix"], f"{name}: {word!r} not in the fix {call['fix']!r}"
+        for word in detail_words:
+            assert word in call["detail"], f"{name}: {word!r} not in the detail {call['detail']!r}"
 
 
 def test_site_yml_repairs_what_it_manages_and_the_checks_pass_again(fleet):
@@ -195,7 +290,7 @@ def test_site_yml_repairs_what_it_manages_and_the_checks_pass_again(fleet):
     assert statuses == {name: ("ok" if name == "wombat-sydney" else "changed") for name in SITES}
     changed = {name: site["changed_tasks"] for name, site in by_site(report).items()}
     assert len(changed["acme-dallas"]) == 1 and "IP access control list" in changed["acme-dallas"][0]
-    assert len(changed["globex-boston"]) == 1 and "template" in changed["globex-boston"][0].lower()
+    assert len(changed["globex-boston"]) == 2 and "template" in changed["globex-boston"][0].lower() and "trunk" in changed["globex-boston"][1].lower()
     assert len(changed["initech-dublin"]) == 1 and "E164" in changed["initech-dublin"][0]
     assert len(changed["falcon-dubai"]) == 1 and "Outbound rule" in changed["falcon-dubai"][0]
     assert_all_pass(report)
