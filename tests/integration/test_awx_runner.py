@@ -18,9 +18,11 @@ docs/awx.md) and runs ``ansible_runner.run(private_data_dir=..., playbook='site.
   collections it installed from the project's collections/requirements.yml);
 - ``env/extravars``: the job template's extra vars (``fleet_serial``, ``fleet_max_fail_percentage``).
 
-Two jobs: "run" (the site is made in the lab), then "check" (``--check --diff``, a limit and a
+Three jobs: "run" (the site is made in the lab), then "check" (``--check --diff``, a limit and a
 survey answer ``fleet_serial: 100%`` as extra vars, as a check job template launched with a
-limit prompt and a survey), which must succeed and predict no change without writing anything.
+limit prompt and a survey), which must succeed and predict no change without writing anything,
+then "verify" (the project's verify.yml, with the survey answers that turn the go-live test call
+on): every go-live item passes, and the PBX's test call is its only request that is not a read.
 Like AWX (AWX_RUNNER_OMIT_ENV_FILES), each job's own envvars and cmdline stay in memory.
 
 No secret (the lab's auth tokens, API secrets and client secrets, which include the injected
@@ -76,6 +78,12 @@ PROJECT_SITE_YML = """\
 # The fleet, converged by the collection's playbook (an AWX project's site.yml).
 - name: Converge the fleet
   ansible.builtin.import_playbook: voip.threecx_twilio.site
+"""
+PROJECT_VERIFY_YML = """\
+---
+# The go-live checklist of the fleet (an AWX project's verify.yml).
+- name: Check the fleet before go-live
+  ansible.builtin.import_playbook: voip.threecx_twilio.verify
 """
 PROJECT_ANSIBLE_CFG = """\
 [defaults]
@@ -182,6 +190,7 @@ def private_data_dir(base: Path, lab) -> tuple[Path, dict[str, str], set[str]]:
     pdd = base / "private_data_dir"
     (pdd / "project").mkdir(parents=True)
     (pdd / "project" / "site.yml").write_text(PROJECT_SITE_YML)
+    (pdd / "project" / "verify.yml").write_text(PROJECT_VERIFY_YML)
     (pdd / "project" / "ansible.cfg").write_text(PROJECT_ANSIBLE_CFG)
     (pdd / "inventory" / "group_vars").mkdir(parents=True)
     (pdd / "inventory" / "hosts").write_text("---\n" + yaml.safe_dump(INVENTORY_HOSTS, sort_keys=False))
@@ -204,7 +213,7 @@ def private_data_dir(base: Path, lab) -> tuple[Path, dict[str, str], set[str]]:
     return pdd, injected, secrets
 
 
-def run_job(pdd: Path, ident: str, **kwargs):
+def run_job(pdd: Path, ident: str, playbook: str = "site.yml", **kwargs):
     """One AWX job: ansible-runner's Python API, the report in the job's artifacts directory."""
     # Imported here: the compat tier collects tests/integration in a venv without ansible-runner
     # (and deselects this test there); in the main venv a missing ansible-runner fails the test.
@@ -214,7 +223,7 @@ def run_job(pdd: Path, ident: str, **kwargs):
     started = time.monotonic()
     runner = ansible_runner.run(
         private_data_dir=str(pdd),
-        playbook="site.yml",
+        playbook=playbook,
         ident=ident,
         envvars={"VOIP_FLEET_REPORT_DIR": str(report_dir)},
         # As AWX (AWX_RUNNER_OMIT_ENV_FILES): this job's envvars and cmdline stay in memory
@@ -345,10 +354,21 @@ def test_site_runs_as_an_awx_job_with_injected_credentials(lab, xdg_cache_home, 
     assert "check mode" in stdout
     assert writes_since(lab, marks) == []
 
+    # The "verify" job template: the go-live checklist, with the test call its survey turns on
+    # (where the lab's SIP leg can place it). Every item passes; the test call is its one non-read.
+    sip = lab.endpoints["sip"].get("available")
+    marks = last_seq(lab)
+    answers = {"go_live_check_test_call": bool(sip), "go_live_check_test_caller": "+17735550142"}
+    runner, stdout, report = run_job(pdd, "verify", playbook="verify.yml", extravars=answers)
+    [site] = report["sites"]
+    items = 11 if sip else 10
+    assert (site["site"], site["status"], site["go_live"]["summary"]) == (SITE, "ok", f"{items}/{items} ok"), site
+    assert writes_since(lab, marks) == ([f"threecx: POST /xapi/v1/Trunks({trunk['Id']})/Pbx.TestOutboundCall"] if sip else [])
+
     # No secret anywhere AWX would keep or show.
     documents = artifact_documents(pdd)
     assert any("/job_events/" in where for where in documents) and any(where.endswith("/stdout") for where in documents)
-    assert sum(where.endswith("fleet-report.json") or where.endswith("fleet-report.md") for where in documents) == 4
+    assert sum(where.endswith("fleet-report.json") or where.endswith("fleet-report.md") for where in documents) == 6
     documents.update(lab.control_documents())
     # The cache files this test wrote (an earlier test's leak is that test's to report).
     documents.update({k: v for k, v in cache_files(xdg_cache_home).items() if cache_before.get(k) != v})
