@@ -124,6 +124,11 @@ def odata_query(filter=None, select=None, expand=None, orderby=None, top=None, s
     return params
 
 
+def number_key_path(collection, number):
+    """``/Queues(Number='800')``: the Number alternate key of 20.0.8 and later."""
+    return "/%s(Number=%s)" % (collection, odata_literal(str(number)))
+
+
 def parse_version(text):
     """'20.0.8.1121' -> (20, 0, 8, 1121); tolerant of suffixes like '20.0.9 (build x)'."""
     parts = []
@@ -462,9 +467,28 @@ class ThreeCXClient:
     def by_number_path(self, collection, number):
         """Path of one Queue/RingGroup/Trunk by Number, in the syntax this PBX understands."""
         if self.version >= NUMBER_KEYS_SINCE:
-            return "/%s(Number=%s)" % (collection, odata_literal(str(number)))
+            return number_key_path(collection, number)
         function = "Pbx.GetTrunkByNumber" if collection == "Trunks" else "Pbx.GetByNumber"
         return "/%s/%s(number=%s)" % (collection, function, odata_literal(str(number)))
+
+    def get_by_number(self, collection, number, params=None):
+        """One Queue/RingGroup/Trunk by Number, or None when the PBX has no such number.
+
+        The Number key of 20.0.8 and later is tried first, so a current PBX answers in one
+        read.  Only when it finds nothing (404) or is refused (400: not a key before 20.0.8) is
+        the version read, to tell "no such number" from "an older PBX", which is then asked
+        through its GetByNumber function.
+        """
+        if self._version is None or self._version >= NUMBER_KEYS_SINCE:
+            try:
+                found = self.get_or_none(number_key_path(collection, number), params=params)
+            except ThreeCXError as exc:
+                if exc.status != 400 or self.version >= NUMBER_KEYS_SINCE:
+                    raise  # a current PBX refusing its own key is an error, not "absent"
+                found = None
+            if found is not None or self.version >= NUMBER_KEYS_SINCE:
+                return found
+        return self.get_or_none(self.by_number_path(collection, number), params=params)
 
 
 def _decode(response):

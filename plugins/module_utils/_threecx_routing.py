@@ -265,11 +265,11 @@ def assume_in_check_mode(module, check, *args):
 def find_by_number(client, collection, number, expand=None):
     """One Queue / RingGroup / Trunk by its number, or None (404 = absent).
 
-    ``by_number_path`` picks ``/Queues(Number='800')`` from 20.0.8 and
-    ``/Queues/Pbx.GetByNumber(number='800')`` before.
+    ``/Queues(Number='800')`` from 20.0.8, ``/Queues/Pbx.GetByNumber(number='800')`` before
+    (see ``ThreeCXClient.get_by_number``).
     """
     params = {"$expand": ",".join(expand)} if expand else None
-    return client.get_or_none(client.by_number_path(collection, number), params=params)
+    return client.get_by_number(collection, number, params=params)
 
 
 def _any_of(field, values):

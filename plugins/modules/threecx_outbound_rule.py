@@ -377,7 +377,9 @@ def main():
             module.warn("prefix is empty: outbound rule %r matches every number its departments and ranges dial" % name)
         # Checks that need reads, still before any write.
         route_one = ((current or {}).get("Routes") or [{}])[0] or {}
-        in_use = referenced_trunk(p["trunk"], {"Id": route_one.get("TrunkId"), "Name": route_one.get("TrunkName")}) if p["trunk"] is not None else None
+        in_use = (
+            referenced_trunk(p["trunk"], {"Id": route_one.get("TrunkId"), "Name": route_one.get("TrunkName")}) if p["trunk"] is not None else None
+        )
         if in_use is not None:
             trunk = {"Id": in_use["Id"], "Gateway": {"Name": in_use["Name"]}}  # route 1 is on it already: nothing to look up
         else:

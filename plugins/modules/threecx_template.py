@@ -101,7 +101,7 @@ options:
     default: $OriginatorCallerId
   codecs:
     description:
-      - The codecs in priority order, by RFC name. Checked against C(GET /Defs/Codecs).
+      - The codecs in priority order, by RFC name. Codecs the template does not list yet are checked against C(GET /Defs/Codecs).
       - Written in lower case into C(<codecs>) as 3CX's templates do.
     type: list
     elements: str
@@ -301,7 +301,11 @@ def desired_content(module, current):
     roles = cat.resolve_caller_id_parameters(parameters, p["parameter_names"])
     value = cat.resolve_value(cat.fetch_values(client), p["caller_id_variable"])
     variable = "$" + value["Name"]
-    codecs = cat.resolve_codecs(cat.fetch_codecs(client), p["codecs"])
+    codecs = [str(name).upper() for name in p["codecs"]]
+    if current is None or not current.get("Content") or _pvxml.codecs(current["Content"]) != codecs:
+        # Only codecs the template does not list yet are checked against the PBX's codec
+        # list, so a converged run does not read it.
+        codecs = cat.resolve_codecs(cat.fetch_codecs(client), p["codecs"])
 
     base_template = None
     previous = []

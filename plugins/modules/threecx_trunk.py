@@ -509,7 +509,7 @@ def main():
         def find():
             number = (skeleton or {}).get("Number")
             if number:
-                found = client.get_or_none(client.by_number_path("Trunks", number))
+                found = client.get_by_number("Trunks", number)
                 if found is not None and cat.trunk_name(found) == name:
                     return found
             return find_current(client, name)

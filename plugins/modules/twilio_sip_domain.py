@@ -129,6 +129,8 @@ options:
       - IP access control lists (friendly names or C(AL...) SIDs of the same account and region)
         that authenticate calls to the domain (the C(Auth/Calls) IP ACL mappings).
       - Lists already mapped through the older (legacy) mapping resource count as mapped.
+      - Names are looked up among the account's lists on every run. SIDs the domain already maps
+        are not, so a converged run given SIDs sends fewer reads.
       - Not set means the mappings are not looked at. Lists mapped but not given here stay unless
         O(purge_mappings=true).
     type: list
@@ -138,6 +140,8 @@ options:
       - Credential lists (friendly names or C(CL...) SIDs of the same account and region) that
         authenticate calls to the domain (the C(Auth/Calls) credential list mappings).
       - Lists already mapped through the older (legacy) mapping resource count as mapped.
+      - Names are looked up among the account's lists on every run. SIDs the domain already maps
+        are not, so a converged run given SIDs sends fewer reads.
       - Not set means the mappings are not looked at. Lists mapped but not given here stay unless
         O(purge_mappings=true).
     type: list
@@ -379,10 +383,24 @@ FIELDS = FieldMap(
 
 # option, SID prefix, kind (for messages), SDK accessor of the account's lists, calls-mapping accessor
 MAPPED = (
-    ("ip_access_control_lists", "AL", "IP access control list", lambda c: c.sip.ip_access_control_lists,
-     lambda d: d.auth.calls.ip_access_control_list_mappings, "ip_access_control_list_sid", "voip.threecx_twilio.twilio_ip_acl"),
-    ("credential_lists", "CL", "credential list", lambda c: c.sip.credential_lists,
-     lambda d: d.auth.calls.credential_list_mappings, "credential_list_sid", "voip.threecx_twilio.twilio_credential_list"),
+    (
+        "ip_access_control_lists",
+        "AL",
+        "IP access control list",
+        lambda c: c.sip.ip_access_control_lists,
+        lambda d: d.auth.calls.ip_access_control_list_mappings,
+        "ip_access_control_list_sid",
+        "voip.threecx_twilio.twilio_ip_acl",
+    ),
+    (
+        "credential_lists",
+        "CL",
+        "credential list",
+        lambda c: c.sip.credential_lists,
+        lambda d: d.auth.calls.credential_list_mappings,
+        "credential_list_sid",
+        "voip.threecx_twilio.twilio_credential_list",
+    ),
 )
 
 # Words Twilio might use when a domain name is taken (the exact error is not documented).
@@ -477,15 +495,25 @@ def create_domain(module, payload):
         raise err
 
 
-def resolve_lists(module):
-    """The lists named in ip_access_control_lists / credential_lists, resolved before any write."""
+def resolve_lists(module, current_maps):
+    """The lists named in ip_access_control_lists / credential_lists, resolved before any write.
+
+    The account's lists are read only when a reference is not the SID of a list the domain
+    already maps (a mapping's SID is its list's SID): a converged run given SIDs reads none.
+    """
     p = module.params
     wanted = {}
     for option, prefix, kind, lists, _maps, _param, hint in MAPPED:
-        if p[option] is not None:
+        refs = p[option]
+        if refs is not None:
+            mapped = current_maps.get(option, {})
+            if all(sip.is_sid(str(ref), prefix) and str(ref) in mapped for ref in refs):
+                items = list(mapped.values())
+            else:
+                items = sip.list_all(lists(module.client))
             wanted[option] = sip.resolve_refs(
-                sip.list_all(lists(module.client)) if p[option] else [],
-                p[option],
+                items,
+                refs,
                 prefix,
                 kind,
                 option,
@@ -580,11 +608,13 @@ def present(module, engine):
     p = module.params
     name = p["domain_name"]
     app = set_handler(module)
-    wanted_lists = resolve_lists(module)
     current = find_domain(module)
+    current_maps = {}
     if current is not None:
         # Keep Twilio's spelling of the name (it may differ in case only).
         p["domain_name"] = current["domain_name"]
+        current_maps = sip.read_mappings(module.client.sip.domains(current["sid"]))
+    wanted_lists = resolve_lists(module, current_maps)
     result = engine.present(
         current,
         create=lambda payload: create_domain(module, payload),
@@ -594,7 +624,6 @@ def present(module, engine):
         name=name,
     )
     domain_sid = result["domain"].get("sid")
-    current_maps = sip.read_mappings(module.client.sip.domains(domain_sid)) if current is not None else {}
     result, mappings_changed = reconcile_mappings(module, result, domain_sid, current_maps, wanted_lists)
     domain = result["domain"]
     if mappings_changed or domain_sid is None:

@@ -293,3 +293,60 @@ def test_a_403_elsewhere_is_not_retried():
     with pytest.raises(t.ThreeCXError):
         client.get("/E164Settings")
     assert sleep.delays == []
+
+
+def read_paths(adapter):
+    return [s[1].split("/xapi/v1", 1)[-1] for s in adapter.sent if s[0] == "GET"]
+
+
+@pytest.mark.parametrize(
+    "version,exists,expected_reads",
+    [
+        # A current PBX answers through the Number key: one read, the version never asked.
+        ("20.0.10.512", True, ["/Queues(Number='800')"]),
+        # Nothing found: the version tells "no such queue" from "an older PBX".
+        ("20.0.10.512", False, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()"]),
+        # Before 20.0.8 the Number key is refused (400), so the GetByNumber function is asked.
+        ("20.0.7.1057", True, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()", "/Queues/Pbx.GetByNumber(number='800')"]),
+        ("20.0.7.1057", False, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()", "/Queues/Pbx.GetByNumber(number='800')"]),
+    ],
+)
+def test_get_by_number_reads_the_version_only_when_the_number_key_finds_nothing(version, exists, expected_reads):
+    queue = {"Id": 7, "Number": "800"}
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    if version.startswith("20.0.7"):
+        adapter.always("GET", "/Queues(Number='800')", Reply(400, {"error": {"code": "400", "message": "'Number' is not a key of 'Pbx.Queue'."}}))
+    adapter.always("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": version}))
+    found = Reply(200, queue) if exists else Reply(404, {"error": {"code": "404", "message": "not found"}})
+    adapter.always("GET", "/Queues(Number='800')", found)
+    adapter.always("GET", "/Queues/Pbx.GetByNumber(number='800')", found)
+    client, _ignored = make_client(adapter)
+    assert client.get_by_number("Queues", "800") == (queue if exists else None)
+    assert read_paths(adapter) == expected_reads
+    # The version, once known, is not asked again; an older PBX goes straight to its function.
+    del adapter.sent[:]
+    client.get_by_number("Queues", "800")
+    assert "/Defs/Pbx.GetSystemParameters()" not in read_paths(adapter)
+    if version.startswith("20.0.7"):
+        assert read_paths(adapter) == ["/Queues/Pbx.GetByNumber(number='800')"]
+
+
+def test_get_by_number_does_not_hide_other_errors():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.always("GET", "/Queues(Number='800')", Reply(403, {"error": {"code": "403", "message": "Forbidden"}}))
+    client, _ignored = make_client(adapter)
+    with pytest.raises(t.ThreeCXError) as caught:
+        client.get_by_number("Queues", "800")
+    assert caught.value.status == 403
+    assert "/Defs/Pbx.GetSystemParameters()" not in read_paths(adapter)
+
+
+def test_a_current_pbx_refusing_its_number_key_is_an_error_not_absent():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.always("GET", "/Queues(Number='800')", Reply(400, {"error": {"code": "400", "message": "Bad request"}}))
+    adapter.always("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": "20.0.10.512"}))
+    client, _ignored = make_client(adapter)
+    with pytest.raises(t.ThreeCXError) as caught:
+        client.get_by_number("Queues", "800")
+    assert caught.value.status == 400
+    assert "GetByNumber" not in " ".join(read_paths(adapter))

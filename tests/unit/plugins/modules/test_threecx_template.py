@@ -250,6 +250,28 @@ def test_converged_template_sends_only_reads(pbx, monkeypatch):
     assert result["template"]["version"] == "200002"
 
 
+def test_converged_template_reads_the_template_and_the_parameter_catalogue_only(pbx, monkeypatch):
+    catalogues(pbx)
+    existing(pbx, desired_xml())
+    kind, result = run(monkeypatch, codecs=["pcmu", "pcma", "g729"])
+    assert kind == "exit" and result["changed"] is False
+    reads = [requests.utils.unquote(u.split("/xapi/v1")[1]) for m, u, _h, _b in pbx.sent if m == "GET"]
+    # The codecs it already lists (in any case) are not checked against /Defs/Codecs again.
+    assert reads == ["/TrunkTemplates('%s')" % NAME, "/Defs/GatewayParameters", "/Defs/GatewayParameterValues"]
+
+
+def test_new_codecs_of_an_existing_template_are_checked_before_the_write(pbx, monkeypatch):
+    catalogues(pbx)
+    existing(pbx, desired_xml())
+    kind, result = run(monkeypatch, codecs=["PCMA", "OPUS"])
+    assert kind == "fail" and "OPUS not offered by this PBX" in result["msg"]
+    assert writes(pbx) == []
+    pbx.on("PATCH", "/TrunkTemplates('twilio.pv.xml')", Reply(204))
+    kind, result = run(monkeypatch, codecs=["PCMA", "PCMU"])
+    assert kind == "exit" and result["changed"] is True and result["template"]["codecs"] == ["PCMA", "PCMU"]
+    assert sum(1 for m, u, _h, _b in pbx.sent if m == "GET" and u.endswith("/Defs/Codecs")) == 2
+
+
 def test_converged_in_check_mode(pbx, monkeypatch):
     catalogues(pbx)
     existing(pbx, desired_xml())

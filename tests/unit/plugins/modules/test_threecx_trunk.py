@@ -402,6 +402,9 @@ def test_lost_create_reply_is_found_by_the_versions_number_key(pbx, monkeypatch,
     pbx_with(pbx, [], version=version)
     pbx.on("POST", "/Trunks", Reply(raise_exc=requests.exceptions.ConnectionError("Connection aborted.")))
     pbx.rules.insert(1, ["GET", path, Reply(200, trunk(Number="10000")), None])
+    if version.startswith("20.0.7"):  # no Number key before 20.0.8: the PBX refuses it as a bad key
+        refused = Reply(400, {"error": {"code": "400", "message": "'Number' is not a key of 'Pbx.Trunk'."}})
+        pbx.rules.insert(1, ["GET", "/Trunks(Number='10000')", refused, None])
     kind, result = run(monkeypatch, **WANT)
     assert kind == "exit", result
     assert result["changed"] is True and result["trunk"]["id"] == 7

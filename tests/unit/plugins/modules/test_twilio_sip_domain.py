@@ -192,6 +192,14 @@ def test_mappings_by_name_and_sid_created_through_auth_calls(fake, monkeypatch):
     fake.sent.clear()
     kind, again = run(monkeypatch, **args)
     assert again["changed"] is False and fake.writes() == []
+    # The ACL given by name is looked up among the account's lists; the credential list given
+    # by the SID of a list the domain already maps is not.
+    listed = [p.split("/SIP/")[1] for m, _h, p, _f in fake.sent if m == "GET" and "/Domains" not in p]
+    assert listed == ["IpAccessControlLists.json"]
+    fake.sent.clear()
+    kind, again = run(monkeypatch, voice_url=HOOK, ip_access_control_lists=[acl["sid"]], credential_lists=[cl["sid"]])
+    assert again["changed"] is False and [p for m, _h, p, _f in fake.sent if "/Domains" not in p] == []
+    assert again["domain"]["ip_access_control_lists"] == [{"sid": acl["sid"], "friendly_name": "acme PBX"}]
 
 
 def test_a_legacy_mapping_counts_as_mapped(fake, monkeypatch):
