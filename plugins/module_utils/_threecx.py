@@ -53,6 +53,7 @@ XAPI_PREFIX = "/xapi/v1"
 TOKEN_PATH = "/connect/token"
 # Number alternate keys (/Queues(Number='800')) replaced the GetByNumber functions here.
 NUMBER_KEYS_SINCE = (20, 0, 8)
+SYSTEM_PARAMETERS_PATH = "/Defs/Pbx.GetSystemParameters()"
 # Refresh a cached token this many seconds before it expires, so that a request never
 # leaves with a token that dies in flight.
 TOKEN_EXPIRY_MARGIN = 30
@@ -309,6 +310,7 @@ class ThreeCXClient:
             self.session.verify = verify
         self._token = None
         self._version = None
+        self._system = None
         # (method, path, status) of every attempt: for debugging and for tests that count calls.
         self.calls = []
 
@@ -456,12 +458,17 @@ class ThreeCXClient:
 
     # ---- version
 
+    def system_parameters(self):
+        """GetSystemParameters() (Version, FQDN, ...), read once per client."""
+        if self._system is None:
+            self._system = self.get(SYSTEM_PARAMETERS_PATH) or {}
+        return self._system
+
     @property
     def version(self):
-        """The PBX version as a tuple, read once per client from GetSystemParameters()."""
+        """The PBX version as a tuple (from system_parameters)."""
         if self._version is None:
-            body = self.get("/Defs/Pbx.GetSystemParameters()") or {}
-            self._version = parse_version(body.get("Version"))
+            self._version = parse_version(self.system_parameters().get("Version"))
         return self._version
 
     def by_number_path(self, collection, number):

@@ -409,7 +409,7 @@ def user_view(user, dnd_profiles):
 
 
 def system_info(client):
-    params = client.get("/Defs/Pbx.GetSystemParameters()") or {}
+    params = client.system_parameters()
     version = client.version
     return {
         "version": params.get("Version"),
