@@ -10,6 +10,7 @@ DOCUMENTATION = r"""
 name: fleet_report
 type: aggregate
 short_description: One row per customer site at the end of a fleet run, as a table, Markdown, JSON and HTML
+version_added: 0.1.0
 description:
   - At the end of every playbook run, prints a table with one row per site (inventory host) and writes it
     to O(report_dir) as C(fleet-report.md), C(fleet-report.json) and C(fleet-report.html).
