@@ -23,6 +23,17 @@ import re
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_SET, KIND_STR, Field, FieldMap
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_literal
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import (  # noqa: F401 - the template and trunk modules use them from here
+    DEFAULT_CALLER_ID_VARIABLE,
+    DEFAULT_CODECS,
+    DEFAULT_SOURCE_TEMPLATE,
+    PREFERRED_NAMES,
+    ROLES,
+    check_caller_id_variable,
+    check_codec_names,
+    check_parameter_names,
+    check_template_name,
+)
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import MissingReference
 
 PARAMETERS_PATH = "/Defs/GatewayParameters"
@@ -30,27 +41,12 @@ VALUES_PATH = "/Defs/GatewayParameterValues"
 CODECS_PATH = "/Defs/Codecs"
 TEMPLATES_PATH = "/TrunkTemplates"
 
-# The spelling of 3CX's own templates (the outbound-calls doc writes $OriginatorCallerID; whether
-# the PBX is case sensitive is unconfirmed, so the PBX's catalogue spelling wins at run time).
-DEFAULT_CALLER_ID_VARIABLE = "$OriginatorCallerId"
-DEFAULT_CODECS = ("PCMU", "PCMA", "G729")
-DEFAULT_SOURCE_TEMPLATE = "GenericSIPTrunk.pv.xml"
-
-# The four header parts that carry the caller's number to Twilio, in the order they are bound.
-ROLES = ("from_user_part", "rpid_user_part", "pai_user_part", "ppi_user_part")
+# How messages name the four header parts (ROLES) that carry the caller's number to Twilio.
 ROLE_LABELS = {
     "from_user_part": "From header user part",
     "rpid_user_part": "Remote-Party-ID calling party user part",
     "pai_user_part": "P-Asserted-Identity user part",
     "ppi_user_part": "P-Preferred-Identity user part",
-}
-# Names confirmed in real templates (From, RPID) or best guesses (PAI, PPI): used when the PBX
-# offers exactly this name.
-PREFERRED_NAMES = {
-    "from_user_part": "FromUserPart",
-    "rpid_user_part": "RemotePartyIDCallingPartyUserPart",
-    "pai_user_part": "PAssertedIdentityUserPart",
-    "ppi_user_part": "PPreferredIdentityUserPart",
 }
 
 
@@ -69,57 +65,6 @@ MATCHERS = {
     "pai_user_part": lambda s: ("asserted" in s or s.startswith("pai")) and _user_part(s),
     "ppi_user_part": lambda s: ("preferred" in s or s.startswith("ppi")) and _user_part(s),
 }
-
-
-# --------------------------------------------------------------------------- input checks
-
-
-def check_caller_id_variable(option, value):
-    if not isinstance(value, str) or not re.match(r"^\$[A-Za-z][A-Za-z0-9_]*$", value):
-        raise ValueError(
-            "%s must be a 3CX variable: a '$' followed by letters and digits, for example %s; got %r" % (option, DEFAULT_CALLER_ID_VARIABLE, value)
-        )
-    return value
-
-
-def check_parameter_names(option, overrides):
-    """``parameter_names``: every given name must be a plain identifier-like string."""
-    for role, name in (overrides or {}).items():
-        if name is None:
-            continue
-        if not re.match(r"^[A-Za-z][A-Za-z0-9_.-]*$", name):
-            raise ValueError(
-                "%s.%s must be the Name of a gateway parameter as GET /Defs/GatewayParameters lists it "
-                "(letters and digits, for example %s); got %r" % (option, role, PREFERRED_NAMES[role], name)
-            )
-
-
-def check_codec_names(option, names):
-    if names is None:
-        return None
-    if not names:
-        raise ValueError("%s must list at least one codec, for example [PCMU, PCMA, G729]" % option)
-    seen = set()
-    result = []
-    for name in names:
-        text = str(name).strip()
-        if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", text):
-            raise ValueError("%s: %r is not a codec name; use RFC names such as PCMU, PCMA, G729, G722, OPUS" % (option, name))
-        if text.upper() in seen:
-            raise ValueError("%s lists %s twice; each codec appears once, in priority order" % (option, text))
-        seen.add(text.upper())
-        result.append(text.upper())
-    return result
-
-
-def check_template_name(option, value):
-    text = str(value or "")
-    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9 ._()+-]{0,95}\.pv\.xml$", text) or ".." in text:
-        raise ValueError(
-            "%s must be a provider template file name ending in .pv.xml, made of letters, digits, spaces and . _ - ( ) +, "
-            "for example twilio-sip-domain.pv.xml; got %r" % (option, value)
-        )
-    return text
 
 
 # --------------------------------------------------------------------------- catalogues

@@ -35,74 +35,19 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import
     deep_merge,
 )
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_eq
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
-    check_digits,
-    check_phone_number,
-    check_positive,
-    check_sip_uri,
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import (  # noqa: F401 - the rule modules use them from here
+    DESTINATION_TYPES,
+    INTERNAL_DESTINATIONS,
+    check_destination,
+    check_dn_number,
+    destination_argument_spec,
+    unique_members,
 )
 
 # ---------------------------------------------------------------------------- destinations
 
-# option value -> Pbx.DestinationType
-DESTINATION_TYPES = {
-    "external": "External",
-    "voicemail": "VoiceMail",
-    "extension": "Extension",
-    "queue": "Queue",
-    "ring_group": "RingGroup",
-    "none": "None",
-}
 _DESTINATION_OPTIONS = dict((v, k) for k, v in DESTINATION_TYPES.items())
-# Types whose target is an internal number (a DN of the PBX).
-_INTERNAL = ("voicemail", "extension", "queue", "ring_group")
-
-
-def destination_argument_spec():
-    """Suboptions of a destination option (documented by each module)."""
-    return dict(
-        type=dict(type="str", required=True, choices=list(DESTINATION_TYPES)),
-        number=dict(type="str"),
-        external=dict(type="str"),
-    )
-
-
-def check_dn_number(option, value):
-    """An internal number (extension, queue, ring group): digits only."""
-    check_digits({option: value}, option, min_length=1, max_length=10)
-    return value
-
-
-def check_destination(option, dest):
-    """Validate a destination dict (input only, no request); return it normalised or None."""
-    if dest is None:
-        return None
-    kind = dest.get("type")
-    number = dest.get("number")
-    external = dest.get("external")
-    if kind == "external":
-        if number is not None:
-            raise ValueError("%s: type external takes the outside number or SIP URI in 'external', not in 'number'" % option)
-        if not external:
-            raise ValueError(
-                "%s: type external needs 'external', the outside number in full international format "
-                "(for example +14155550100) or a SIP URI (sip:+14155550100@example.sip.us1.twilio.com)" % option
-            )
-        if external.lower().startswith(("sip:", "sips:")):
-            check_sip_uri("%s.external" % option, external)
-        else:
-            check_phone_number("%s.external" % option, external)
-    elif kind in _INTERNAL:
-        if external is not None:
-            raise ValueError("%s: type %s takes an internal number in 'number', not 'external'" % (option, kind))
-        if not number:
-            what = "the extension whose voicemail takes the call" if kind == "voicemail" else "its number"
-            raise ValueError("%s: type %s needs 'number' (%s)" % (option, kind, what))
-        check_dn_number("%s.number" % option, number)
-    elif kind == "none":
-        if number is not None or external is not None:
-            raise ValueError("%s: type none takes neither 'number' nor 'external'" % option)
-    return {"type": kind, "number": number, "external": external}
+_INTERNAL = INTERNAL_DESTINATIONS
 
 
 def destination_to_api(dest):
@@ -406,41 +351,15 @@ class GroupSpec:
         self.check_timeouts = check_timeouts  # callable(module, effective options) for warnings
 
 
-def numbered_group_argument_spec(members_option, strategy_option, strategy_choices, strategy_default, timeouts):
-    spec = dict(
-        number=dict(type="str", required=True),
-        name=dict(type="str"),
-        state=dict(type="str", default="present", choices=["present", "absent"]),
-        no_answer_destination=dict(type="dict", options=destination_argument_spec()),
-    )
-    spec[members_option] = dict(type="list", elements="str")
-    spec["purge_" + members_option] = dict(type="bool", default=True)
-    spec[strategy_option] = dict(type="str", default=strategy_default, choices=list(strategy_choices))
-    for option in timeouts:
-        spec[option] = dict(type="int")
-    return spec
-
-
 def run_numbered_group(module, spec):
     """The whole run of threecx_queue / threecx_ring_group; returns the result dict."""
     p = module.params
     members_option = spec.members_option
     client = module.client
     label = "%s %s" % (spec.kind, p["number"])
-    # Input checks, before any request.
-    check_dn_number("number", p["number"])
-    if p["name"] is not None and not p["name"].strip():
-        raise ValueError("name must not be empty")
-    for option in spec.timeouts:
-        check_positive(p, option, maximum=86400)
-    members = None
-    if p[members_option] is not None:
-        members = []
-        for item in p[members_option]:
-            check_dn_number(members_option, item)
-            if item not in members:
-                members.append(item)
-    destination = check_destination("no_answer_destination", p["no_answer_destination"])
+    # The input checks ran when the module was built (_threecx_inputs), before any request.
+    members = unique_members(p[members_option])
+    destination = p["no_answer_destination"]
 
     def lookup():
         return find_by_number(client, spec.collection, p["number"], expand=[spec.members_api])

@@ -56,12 +56,10 @@ except ImportError:  # pragma: no cover
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._http import PinnedVerifySession
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite, RetryPolicy
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import Problems
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import check_credentials
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import REGION_EDGES, REGIONS  # noqa: F401 - REGIONS for callers
 
-REGIONS = ("us1", "ie1", "au1")
-# The edge each supported region is reached through (Twilio: "always set both").
-REGION_EDGES = {"us1": "ashburn", "ie1": "dublin", "au1": "sydney"}
-# Twilio's SIP ingress host label per region, as shown in the Console.
-SIP_REGION_LABELS = {"us1": "us1", "ie1": "ie1", "au1": "au1"}
 
 # POST to /…/XX<32 hex>.json updates an existing resource: safe to repeat.  POST to a
 # collection creates one: repeating it after a lost reply could make a duplicate.
@@ -184,14 +182,14 @@ def build_client(
         raise ValueError("region must be one of %s, got %r" % (", ".join(REGIONS), region))
     if not account_sid:
         raise ValueError("account_sid is required (or set TWILIO_ACCOUNT_SID)")
-    if api_key or api_secret:
-        if not (api_key and api_secret):
-            raise ValueError("api_key and api_secret must be given together")
+    given = dict(account_sid=account_sid, auth_token=auth_token, api_key=api_key, api_secret=api_secret)
+    problems = Problems()  # the modules' own input check, for direct callers
+    check_credentials(given, str, problems)
+    problems.raise_any()
+    if api_key:
         username, password = api_key, api_secret
-    elif auth_token:
-        username, password = account_sid, auth_token
     else:
-        raise ValueError("give auth_token, or api_key with api_secret (or set TWILIO_AUTH_TOKEN / TWILIO_API_KEY and TWILIO_API_SECRET)")
+        username, password = account_sid, auth_token
     http_client = RetryingHttpClient(base_url=api_base_url, ca_bundle=ca_bundle, timeout=timeout, retry=retry)
     # environment must be non-empty: the SDK replaces an empty mapping by os.environ, and
     # TWILIO_EDGE / TWILIO_REGION there must not override what the user configured.

@@ -23,8 +23,16 @@ import email.utils
 import re
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import (  # noqa: F401 - the SIP modules use them through sip.*
+    REGION_NAMES,
+    SIP_EDGES,
+    SIP_SUFFIX,
+    region_name,
+    short_name,
+    sip_uri,
+    sip_uris,
+)
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import (
-    SIP_REGION_LABELS,
     TwilioCallError,
     TwilioException,
     describe_error,
@@ -34,33 +42,12 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import
 # lists, 1,000 users per list), so most lookups are one request; paging still works.
 PAGE_SIZE = 1000
 
-REGION_NAMES = {"us1": "US1 (United States)", "ie1": "IE1 (Ireland)", "au1": "AU1 (Australia)"}
-
-# SIP ingress edges (twilio.md section 2); a domain gets every edge's name automatically.
-# The "roaming" edge does not serve SIP Domains. Keys are usable with dot notation.
-SIP_EDGES = (
-    ("ashburn", "ashburn"),
-    ("umatilla", "umatilla"),
-    ("dublin", "dublin"),
-    ("frankfurt", "frankfurt"),
-    ("singapore", "singapore"),
-    ("tokyo", "tokyo"),
-    ("sao_paulo", "sao-paulo"),
-    ("sydney", "sydney"),
-)
-
-SIP_SUFFIX = ".sip.twilio.com"
-
 _SID = re.compile(r"^[A-Z]{2}[0-9a-fA-F]{32}$")
 
 
 def is_sid(value, prefix):
     text = str(value)
     return text.startswith(prefix) and bool(_SID.match(text))
-
-
-def region_name(region):
-    return REGION_NAMES.get(region, region)
 
 
 def as_dict(instance):
@@ -181,33 +168,6 @@ def create_or_find(create, find, label):
                 "%s: the reply to the create was lost and it is not there, so nothing was made; it is safe to run again (%s)" % (label, lost)
             )
         return found
-
-
-# ---- SIP URIs ---------------------------------------------------------------------------------
-
-
-def short_name(domain_name):
-    """``acme`` for ``acme.sip.twilio.com``."""
-    name = str(domain_name or "")
-    return name[: -len(SIP_SUFFIX)] if name.lower().endswith(SIP_SUFFIX) else name
-
-
-def sip_uri(domain_name, region):
-    """The region's SIP address as the Console shows it, e.g. ``acme.sip.ie1.twilio.com``."""
-    if not domain_name:
-        return None
-    return "%s.sip.%s.twilio.com" % (short_name(domain_name), SIP_REGION_LABELS[region])
-
-
-def sip_uris(domain_name, region):
-    """Every address of the domain: global, the region's label, and each edge."""
-    if not domain_name:
-        return {}
-    name = short_name(domain_name)
-    uris = {"global": "%s.sip.twilio.com" % name, "region": sip_uri(domain_name, region)}
-    for key, edge in SIP_EDGES:
-        uris[key] = "%s.sip.%s.twilio.com" % (name, edge)
-    return uris
 
 
 # ---- domain mappings --------------------------------------------------------------------------

@@ -17,11 +17,15 @@ from __future__ import annotations
 import ipaddress
 
 
-def check_digits(params, option, min_length=0, max_length=None, extra=""):
-    """``params[option]``, when set, must be digits (plus ``extra`` characters) of a bounded length."""
+def check_digits(params, option, min_length=0, max_length=None, extra="", name=None):
+    """``params[option]``, when set, must be digits (plus ``extra`` characters) of a bounded length.
+
+    ``name`` is how messages name the option (the option itself unless given).
+    """
     value = params.get(option)
     if value is None:
         return
+    option = name or option
     allowed = "digits" + (" and %s" % " ".join(extra) if extra else "")
     bad = sorted(set(ch for ch in value if not (ch.isdigit() and ch.isascii()) and ch not in extra))
     if bad:
@@ -38,11 +42,12 @@ def check_digits(params, option, min_length=0, max_length=None, extra=""):
         raise ValueError("%s must have at most %d characters; got %r (%d)" % (option, max_length, value, len(value)))
 
 
-def check_positive(params, option, maximum=None):
+def check_positive(params, option, maximum=None, name=None):
     """``params[option]``, when set, must be a whole number above 0 (timeouts, counts)."""
     value = params.get(option)
     if value is None:
         return
+    option = name or option
     if value <= 0:
         raise ValueError("%s must be greater than 0; got %s" % (option, value))
     if maximum is not None and value > maximum:
@@ -227,3 +232,13 @@ def check_sid(option, value, prefix, allow_empty=False):
             % (option, prefix, ' (or "" to clear it)' if allow_empty else "", text)
         )
     return text
+
+
+def check_connection_numbers(p, n, problems):
+    """The connection options both vendors' modules share: a timeout and a bounded retry count."""
+    with problems:
+        if p["timeout"] is not None and p["timeout"] <= 0:
+            raise ValueError("%s must be a positive number of seconds, got %s" % (n("timeout"), p["timeout"]))
+    with problems:
+        if p["max_retries"] is not None and not 0 <= p["max_retries"] <= 10:
+            raise ValueError("%s must be between 0 and 10, got %s" % (n("max_retries"), p["max_retries"]))

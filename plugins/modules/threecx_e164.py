@@ -173,8 +173,8 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_STR, Engine, Field, FieldMap
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_digits
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import E164
 
 PATH = "/E164Settings"
 
@@ -191,33 +191,13 @@ FIELDS = FieldMap(
 )
 
 
-def validate(module):
-    p = module.params
-    check_digits(p, "country_code", min_length=1, max_length=3)
-    check_digits(p, "area_code", max_length=6)
-    check_digits(p, "international_code", min_length=1, max_length=4)
-    check_digits(p, "national_code", max_length=2)
-    check_digits(p, "prefix", max_length=10, extra="+*#")
-
-
 def main():
     module = ThreeCXModule(
-        argument_spec=dict(
-            process_e164=dict(type="bool"),
-            country_code=dict(type="str"),
-            country_name=dict(type="str"),
-            area_code=dict(type="str"),
-            international_code=dict(type="str"),
-            national_code=dict(type="str"),
-            prefix=dict(type="str"),
-            remove_country_code=dict(type="bool"),
-            remove_area_code=dict(type="bool"),
-        ),
+        E164,
         supports_check_mode=True,
     )
     engine = Engine(module, FIELDS, result_key="e164", kind="E164 settings")
     with module.api_errors():
-        validate(module)
         current = module.client.get(PATH)
         result = engine.present(current, update=lambda _current, payload: module.client.patch(PATH, payload))
     module.exit_json(**result)

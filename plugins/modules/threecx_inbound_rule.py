@@ -197,7 +197,7 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Engine, Field, deep_merge
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_eq
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import (
     ApiFieldMap,
@@ -205,16 +205,14 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     Mapped,
     MissingReference,
     assume_in_check_mode,
-    check_destination,
     check_destination_if_changed,
-    destination_argument_spec,
     destination_field,
     find_trunk,
     referenced_trunk,
     same_number,
     trunk_name,
 )
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_phone_number
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import INBOUND_RULE
 
 PATH = "/InboundRules"
 CONDITION = "BasedOnDID"
@@ -258,26 +256,15 @@ def did_on_trunk(trunk, did):
 
 def main():
     module = ThreeCXModule(
-        argument_spec=dict(
-            did=dict(type="str", required=True),
-            trunk=dict(type="str"),
-            name=dict(type="str"),
-            destination=dict(type="dict", options=destination_argument_spec()),
-            out_of_office_destination=dict(type="dict", options=destination_argument_spec()),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-        ),
+        INBOUND_RULE,
         supports_check_mode=True,
     )
     p = module.params
     with module.api_errors():
-        # Input checks, before any request.
-        did = check_phone_number("did", p["did"])
-        if p["name"] is not None and not p["name"].strip():
-            raise ValueError("name must not be empty; leave it unset to name a new rule after its DID")
-        if p["trunk"] is not None and not p["trunk"].strip():
-            raise ValueError("trunk must be the name or number of a trunk; got an empty string")
-        office = check_destination("destination", p["destination"])
-        out_of_office = check_destination("out_of_office_destination", p["out_of_office_destination"]) or office
+        # The input checks (INBOUND_RULE) ran before any request.
+        did = p["did"]
+        office = p["destination"]
+        out_of_office = p["out_of_office_destination"] or office
 
         client = module.client
         current = lookup(client, did)

@@ -339,7 +339,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _pvxml
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import destination_from_api
 
 SECTIONS = (

@@ -214,23 +214,22 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_SET, KIND_STR, Engine, Field, deep_merge
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import ThreeCXAmbiguousWrite
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import (
     ApiFieldMap,
     Desired,
     Mapped,
     assume_in_check_mode,
-    check_dn_number,
     find_groups,
     find_trunk,
     referenced_trunk,
     trunk_name,
 )
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_digits, check_phone_number
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import OUTBOUND_ROUTES, OUTBOUND_RULE, outbound_dn_ranges
 
 PATH = "/OutboundRules"
-ROUTES = 5
+ROUTES = OUTBOUND_ROUTES
 UNUSED_ROUTE = {"trunk_id": -1, "strip_digits": 0, "prepend": "", "append": "", "caller_id": ""}
 _ROUTE_KEYS = (("trunk_id", "TrunkId"), ("strip_digits", "StripDigits"), ("prepend", "Prepend"), ("append", "Append"), ("caller_id", "CallerID"))
 
@@ -287,33 +286,6 @@ FIELDS = ApiFieldMap(
 )
 
 
-def validate(p):
-    if not p["name"].strip():
-        raise ValueError("name must not be empty")
-    if p["fallback_number"] is not None:
-        check_phone_number("fallback_number", p["fallback_number"])
-    check_digits(p, "prefix", max_length=32, extra="+*#")
-    check_digits(p, "prepend", max_length=32, extra="+*#")
-    if not 0 <= p["strip_digits"] <= 32:
-        raise ValueError("strip_digits must be from 0 to 32 (0 strips no digits, as the setup guide says); got %s" % p["strip_digits"])
-    if p["trunk"] is not None and not p["trunk"].strip():
-        raise ValueError("trunk must be the name or number of a trunk; got an empty string")
-    for name in p["departments"] or []:
-        if not name.strip():
-            raise ValueError("departments: a department name must not be empty")
-    ranges = None
-    if p["dn_ranges"] is not None:
-        ranges = []
-        for item in p["dn_ranges"]:
-            low = check_dn_number("dn_ranges.from", item["from"])
-            high = check_dn_number("dn_ranges.to", item["to"]) if item.get("to") is not None else low
-            if int(low) > int(high):
-                raise ValueError("dn_ranges: from %s is above to %s; give the lower number in 'from'" % (low, high))
-            if {"from": low, "to": high} not in ranges:
-                ranges.append({"from": low, "to": high})
-    return ranges
-
-
 def rank_of(rules, rule_id):
     for index, rule in enumerate(rules):
         if rule.get("Id") == rule_id:
@@ -323,29 +295,13 @@ def rank_of(rules, rule_id):
 
 def main():
     module = ThreeCXModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            fallback_number=dict(type="str"),
-            prefix=dict(type="str"),
-            trunk=dict(type="str"),
-            strip_digits=dict(type="int", default=0),
-            prepend=dict(type="str", default=""),
-            departments=dict(type="list", elements="str"),
-            dn_ranges=dict(
-                type="list",
-                elements="dict",
-                options={"from": dict(type="str", required=True), "to": dict(type="str")},
-            ),
-            position=dict(type="str", default="keep", choices=["first", "last", "keep"]),
-        ),
-        mutually_exclusive=[("fallback_number", "prefix")],
+        OUTBOUND_RULE,
         supports_check_mode=True,
     )
     p = module.params
     name = p["name"]
     with module.api_errors():
-        ranges = validate(p)
+        ranges = outbound_dn_ranges(p)  # checked with the input (OUTBOUND_RULE)
         client = module.client
 
         def list_rules():

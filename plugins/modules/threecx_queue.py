@@ -195,32 +195,16 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Field
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import POLLING_STRATEGIES, QUEUE
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import (
     ApiFieldMap,
     GroupSpec,
     destination_field,
     enum_field,
-    numbered_group_argument_spec,
     numbers_field,
     run_numbered_group,
 )
-
-POLLING_STRATEGIES = {
-    "hunt": "Hunt",
-    "ring_all": "RingAll",
-    "hunt_random_start": "HuntRandomStart",
-    "next_agent": "NextAgent",
-    "longest_waiting": "LongestWaiting",
-    "least_talk_time": "LeastTalkTime",
-    "fewest_answered": "FewestAnswered",
-    "hunt_by_3s": "HuntBy3s",
-    "first_3_available": "First3Available",
-    "skill_based_routing_ring_all": "SkillBasedRouting_RingAll",
-    "skill_based_routing_hunt_random_start": "SkillBasedRouting_HuntRandomStart",
-    "skill_based_routing_round_robin": "SkillBasedRouting_RoundRobin",
-    "skill_based_routing_fewest_answered": "SkillBasedRouting_FewestAnswered",
-}
 
 FIELDS = ApiFieldMap(
     Field("id", "Id", read_only=True),
@@ -257,7 +241,7 @@ SPEC = GroupSpec(
 
 def main():
     module = ThreeCXModule(
-        argument_spec=numbered_group_argument_spec("agents", "polling_strategy", POLLING_STRATEGIES, "ring_all", ("ring_timeout", "queue_timeout")),
+        QUEUE,
         supports_check_mode=True,
     )
     with module.api_errors():

@@ -161,18 +161,16 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Field
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import RING_GROUP, RING_STRATEGIES
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import (
     ApiFieldMap,
     GroupSpec,
     destination_field,
     enum_field,
-    numbered_group_argument_spec,
     numbers_field,
     run_numbered_group,
 )
-
-RING_STRATEGIES = {"hunt": "Hunt", "ring_all": "RingAll", "paging": "Paging"}
 
 FIELDS = ApiFieldMap(
     Field("id", "Id", read_only=True),
@@ -197,7 +195,7 @@ SPEC = GroupSpec(
 
 def main():
     module = ThreeCXModule(
-        argument_spec=numbered_group_argument_spec("members", "ring_strategy", RING_STRATEGIES, "ring_all", ("ring_time",)),
+        RING_GROUP,
         supports_check_mode=True,
     )
     with module.api_errors():

@@ -241,7 +241,8 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _pvxml
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_STR, Engine, Field, FieldMap
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import TEMPLATE
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 
 
 class _XmlField(Field):
@@ -262,23 +263,11 @@ FIELDS = FieldMap(
 )
 
 
-def validate(module):
+def read_source(module):
+    """src (a file on the module's host) or content, parsed: the template text to start from."""
     p = module.params
-    cat.check_template_name("name", p["name"])
     if p["state"] == "absent":
         return
-    copying = p["src"] is None and p["content"] is None
-    if copying:
-        cat.check_template_name("source_template", p["source_template"])
-        if p["source_template"] == p["name"]:
-            raise ValueError(
-                "name must differ from source_template (%s): a copy needs its own file name, and built-in templates cannot be edited" % p["name"]
-            )
-    cat.check_caller_id_variable("caller_id_variable", p["caller_id_variable"])
-    p["codecs"] = cat.check_codec_names("codecs", p["codecs"])
-    cat.check_parameter_names("parameter_names", p["parameter_names"])
-    if p["display_name"] is not None and not p["display_name"].strip():
-        raise ValueError("display_name must not be empty; leave it unset to keep the PBX's value")
     if p["src"] is not None:
         if not os.path.isfile(p["src"]):
             raise ValueError("src: %s is not a readable file on the host that runs the module" % p["src"])
@@ -382,27 +371,7 @@ def text_diff(name, before, after):
 
 def main():
     module = ThreeCXModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            display_name=dict(type="str"),
-            description=dict(type="str"),
-            source_template=dict(type="str", default=cat.DEFAULT_SOURCE_TEMPLATE),
-            src=dict(type="path"),
-            content=dict(type="str"),
-            caller_id_variable=dict(type="str", default=cat.DEFAULT_CALLER_ID_VARIABLE),
-            codecs=dict(type="list", elements="str", default=list(cat.DEFAULT_CODECS)),
-            parameter_names=dict(
-                type="dict",
-                options=dict(
-                    from_user_part=dict(type="str"),
-                    rpid_user_part=dict(type="str"),
-                    pai_user_part=dict(type="str"),
-                    ppi_user_part=dict(type="str"),
-                ),
-            ),
-        ),
-        mutually_exclusive=[("src", "content")],
+        TEMPLATE,
         supports_check_mode=True,
     )
     if not _pvxml.HAS_LXML:
@@ -411,7 +380,7 @@ def main():
     name = p["name"]
     engine = Engine(module, FIELDS, result_key="template", kind="provider template")
     with module.api_errors():
-        validate(module)
+        read_source(module)
         client = module.client
         path = cat.template_path(name)
         current = client.get_or_none(path)

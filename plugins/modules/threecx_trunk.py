@@ -321,48 +321,11 @@ diff:
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Engine, deep_merge
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import assume_in_check_mode
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
-    check_fqdn,
-    check_phone_number,
-    check_positive,
-)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import TRUNK
 
 REGISTRATION = {"ip_based": "Nothing", "credentials": "InOutCalls"}
-
-
-def validate(module):
-    p = module.params
-    if not p["name"].strip():
-        raise ValueError("name must not be empty")
-    if p["state"] == "absent":
-        return
-    if p["template"] is not None:
-        cat.check_template_name("template", p["template"])
-    if p["registrar"] is not None:
-        p["registrar"] = check_fqdn("registrar", p["registrar"])
-    if p["outbound_proxy"]:
-        p["outbound_proxy"] = check_fqdn("outbound_proxy", p["outbound_proxy"])
-    for option in ("port", "proxy_port"):
-        check_positive(p, option, maximum=65535)
-    check_positive(p, "simultaneous_calls", maximum=10000)
-    if p["did_numbers"] is not None:
-        seen = []
-        for index, number in enumerate(p["did_numbers"]):
-            text = check_phone_number("did_numbers[%d]" % index, str(number).strip())
-            if text not in seen:
-                seen.append(text)
-        p["did_numbers"] = seen
-    if p["outbound_caller_id"]:
-        check_phone_number("outbound_caller_id", p["outbound_caller_id"])
-    if p["authentication"] == "ip_based" and (p["auth_id"] or p["auth_password"]):
-        raise ValueError("authentication=ip_based takes no auth_id or auth_password; use authentication=credentials to authenticate with them")
-    if p["auth_password"] is not None and not p["auth_password"]:
-        raise ValueError("auth_password must not be empty")
-    cat.check_caller_id_variable("caller_id_variable", p["caller_id_variable"])
-    p["codecs"] = cat.check_codec_names("codecs", p["codecs"])
-    cat.check_parameter_names("parameter_names", p["parameter_names"])
 
 
 def effective_options(module):
@@ -437,44 +400,13 @@ def readable(result, wanted):
 
 def main():
     module = ThreeCXModule(
-        argument_spec=dict(
-            name=dict(type="str", required=True),
-            state=dict(type="str", default="present", choices=["present", "absent"]),
-            template=dict(type="str"),
-            registrar=dict(type="str"),
-            port=dict(type="int", default=5060),
-            outbound_proxy=dict(type="str"),
-            proxy_port=dict(type="int"),
-            transport=dict(type="str", default="UDP", choices=["UDP", "TCP", "TLS"]),
-            authentication=dict(type="str", choices=["ip_based", "credentials"]),
-            auth_id=dict(type="str"),
-            auth_password=dict(type="str", no_log=True),
-            update_password=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
-            did_numbers=dict(type="list", elements="str"),
-            simultaneous_calls=dict(type="int"),
-            outbound_caller_id=dict(type="str"),
-            e164_process_incoming=dict(type="bool", default=False),
-            codecs=dict(type="list", elements="str"),
-            caller_id_passthrough=dict(type="bool"),
-            caller_id_variable=dict(type="str", default=cat.DEFAULT_CALLER_ID_VARIABLE),
-            parameter_names=dict(
-                type="dict",
-                options=dict(
-                    from_user_part=dict(type="str"),
-                    rpid_user_part=dict(type="str"),
-                    pai_user_part=dict(type="str"),
-                    ppi_user_part=dict(type="str"),
-                ),
-            ),
-        ),
-        required_if=[("authentication", "credentials", ("auth_id", "auth_password"))],
+        TRUNK,
         supports_check_mode=True,
     )
     p = module.params
     name = p["name"]
     engine = Engine(module, cat.TRUNK_FIELDS, result_key="trunk", kind="trunk", update_secrets=p["update_password"])
     with module.api_errors():
-        validate(module)
         client = module.client
         current = find_current(client, name)
         if p["state"] == "absent":

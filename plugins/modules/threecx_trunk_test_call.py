@@ -257,7 +257,7 @@ msg:
 
 import re
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import ThreeCXAmbiguousWrite
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import find_trunk, trunk_name
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_trunk_test import parse_trunk_test_result

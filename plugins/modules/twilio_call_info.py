@@ -194,7 +194,7 @@ calls:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_calls as calls
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_sip import region_name
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_positive, check_sid
 

@@ -167,8 +167,8 @@ diff:
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Children, Engine, Field, FieldMap, combine
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import TwilioModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_twilio_password
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import CREDENTIAL_LIST, credential_passwords
 
 FIELDS = FieldMap(
     Field("sid", "sid", read_only=True),
@@ -181,23 +181,6 @@ CREDENTIAL_FIELDS = FieldMap(
 )
 
 
-def validate(module):
-    p = module.params
-    if not p["friendly_name"] or len(p["friendly_name"]) > 64:
-        raise ValueError("friendly_name must have 1 to 64 characters; got %d" % len(p["friendly_name"] or ""))
-    passwords = {}
-    for index, cred in enumerate(p["credentials"] or []):
-        username = cred["username"]
-        option = "credentials[%d]" % index
-        if not username or len(username) > 32:
-            raise ValueError("%s.username must have 1 to 32 characters; got %d" % (option, len(username or "")))
-        if username in passwords:
-            raise ValueError("credentials lists the username %r twice; give each username once" % username)
-        check_twilio_password("%s.password (username %s)" % (option, username), cred["password"])
-        passwords[username] = cred["password"]
-    return passwords
-
-
 def find_list(module):
     lists = sip.list_all(module.client.sip.credential_lists)
     return sip.find_by_friendly_name(lists, module.params["friendly_name"], "credential list", "friendly_name")
@@ -205,27 +188,13 @@ def find_list(module):
 
 def main():
     module = TwilioModule(
-        argument_spec=dict(
-            friendly_name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            credentials=dict(
-                type="list",
-                elements="dict",
-                no_log=False,
-                options=dict(
-                    username=dict(type="str", required=True),
-                    password=dict(type="str", required=True, no_log=True),
-                ),
-            ),
-            update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
-            purge_credentials=dict(type="bool", default=False),
-        ),
+        CREDENTIAL_LIST,
         supports_check_mode=True,
     )
     p = module.params
     engine = Engine(module, FIELDS, result_key="credential_list", kind="credential list")
     with module.api_errors():
-        passwords = validate(module)
+        passwords = credential_passwords(p)
         lists = module.client.sip.credential_lists
         current, result = sip.ensure_named_list(module, engine, lists, lambda: find_list(module))
         if p["state"] == "present":

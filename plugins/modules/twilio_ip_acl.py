@@ -154,10 +154,8 @@ diff:
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Children, Engine, Field, FieldMap, combine
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import TwilioModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_ipv4
-
-MAX_ENTRIES = 100
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import IP_ACL, acl_entry_key
 
 FIELDS = FieldMap(
     Field("sid", "sid", read_only=True),
@@ -170,49 +168,6 @@ ENTRY_FIELDS = FieldMap(
     Field("cidr_prefix_length", "cidr_prefix_length"),
     Field("friendly_name", "friendly_name"),
 )
-
-
-def entry_key(entry):
-    return "%s/%s" % (entry.get("ip"), entry.get("cidr_prefix_length"))
-
-
-def parse_entries(value):
-    """ip_addresses as [{"ip", "cidr_prefix_length", "friendly_name" or None}]; errors name the entry."""
-    if value is None:
-        return None
-    if len(value) > MAX_ENTRIES:
-        raise ValueError("ip_addresses has %d entries; a Twilio IP access control list holds at most %d" % (len(value), MAX_ENTRIES))
-    entries = []
-    seen = {}
-    for index, item in enumerate(value):
-        option = "ip_addresses[%d]" % index
-        if isinstance(item, str):
-            ip, prefix = check_ipv4(option, item)
-            name = None
-        elif isinstance(item, dict):
-            unknown = sorted(set(item) - set(("ip", "cidr_prefix_length", "friendly_name")))
-            if unknown:
-                raise ValueError("%s has unknown key(s) %s; use ip, cidr_prefix_length and friendly_name" % (option, ", ".join(unknown)))
-            if not item.get("ip"):
-                raise ValueError("%s needs an ip (an IPv4 address such as 203.0.113.10)" % option)
-            prefix = item.get("cidr_prefix_length")
-            if isinstance(prefix, bool):
-                raise ValueError("%s: cidr_prefix_length must be a whole number from 1 to 32; got %r" % (option, prefix))
-            ip, prefix = check_ipv4(option, item["ip"], prefix)
-            name = item.get("friendly_name")
-            if name is not None:
-                name = str(name)
-                if not name or len(name) > 255:
-                    raise ValueError("%s: friendly_name must have 1 to 255 characters" % option)
-        else:
-            raise ValueError("%s must be a string such as 203.0.113.10 or 198.51.100.0/24, or a dict with ip; got %r" % (option, item))
-        entry = {"ip": ip, "cidr_prefix_length": prefix, "friendly_name": name}
-        key = entry_key(entry)
-        if key in seen:
-            raise ValueError("ip_addresses lists %s twice (entries %d and %d); give each address and prefix once" % (key, seen[key], index))
-        seen[key] = index
-        entries.append(entry)
-    return entries
 
 
 def normalise(api_entry):
@@ -230,20 +185,13 @@ def find_acl(module):
 
 def main():
     module = TwilioModule(
-        argument_spec=dict(
-            friendly_name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            ip_addresses=dict(type="list", elements="raw"),
-            purge_ip_addresses=dict(type="bool", default=True),
-        ),
+        IP_ACL,
         supports_check_mode=True,
     )
     p = module.params
     engine = Engine(module, FIELDS, result_key="ip_acl", kind="IP access control list")
     with module.api_errors():
-        if not p["friendly_name"] or len(p["friendly_name"]) > 255:
-            raise ValueError("friendly_name must have 1 to 255 characters; got %d" % len(p["friendly_name"] or ""))
-        wanted = parse_entries(p["ip_addresses"])
+        wanted = p["ip_addresses"]  # parsed by the input checks (IP_ACL)
         acls = module.client.sip.ip_access_control_lists
         current, result = sip.ensure_named_list(module, engine, acls, lambda: find_acl(module))
         if p["state"] == "present":
@@ -256,22 +204,22 @@ def reconcile_entries(module, result, current, wanted):
     entries = module.client.sip.ip_access_control_lists(acl_sid).ip_addresses if acl_sid else None
     existing = [normalise(e) for e in sip.list_all(entries)] if current is not None else []
     if wanted is None:
-        result["ip_acl"]["ip_addresses"] = sorted((ENTRY_FIELDS.from_api(e) for e in existing), key=entry_key)
+        result["ip_acl"]["ip_addresses"] = sorted((ENTRY_FIELDS.from_api(e) for e in existing), key=acl_entry_key)
         return result
-    children = Children(module, "ip_addresses", key=entry_key, fields=ENTRY_FIELDS, purge=module.params["purge_ip_addresses"])
+    children = Children(module, "ip_addresses", key=acl_entry_key, fields=ENTRY_FIELDS, purge=module.params["purge_ip_addresses"])
 
     def find(want):
         for item in sip.list_all(entries):
-            if entry_key(ENTRY_FIELDS.from_api(normalise(item))) == entry_key(want):
+            if acl_entry_key(ENTRY_FIELDS.from_api(normalise(item))) == acl_entry_key(want):
                 return normalise(item)
         return None
 
     def create(want):
-        name = want["friendly_name"] or entry_key(want)
+        name = want["friendly_name"] or acl_entry_key(want)
         return sip.create_or_find(
             lambda: normalise(sip.as_dict(entries.create(ip_address=want["ip"], cidr_prefix_length=want["cidr_prefix_length"], friendly_name=name))),
             lambda: find(want),
-            "ip_addresses entry %s" % entry_key(want),
+            "ip_addresses entry %s" % acl_entry_key(want),
         )
 
     def update(item, want):
@@ -285,7 +233,7 @@ def reconcile_entries(module, result, current, wanted):
     for item in outcome["items"]:
         item = dict(item)
         if not item.get("friendly_name"):
-            item["friendly_name"] = entry_key(item)
+            item["friendly_name"] = acl_entry_key(item)
         items.append(item)
     outcome["items"] = items
     return combine(result, outcome, "ip_acl", "ip_addresses")

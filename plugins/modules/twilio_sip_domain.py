@@ -357,9 +357,9 @@ diff:
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_STR, Children, Engine, Field, FieldMap, combine
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import TwilioCallError, TwilioException, describe_error
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_http_url, check_sid, check_sip_domain_name
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import SIP_DOMAIN
 
 STUDIO_WEBHOOK = "https://webhooks.twilio.com/v1/Accounts/%s/Flows/%s"
 
@@ -405,33 +405,6 @@ MAPPED = (
 
 # Words Twilio might use when a domain name is taken (the exact error is not documented).
 _TAKEN_HINTS = ("already", "exists", "taken", "in use", "unavailable", "not available", "duplicate", "reserved")
-
-
-def validate(module):
-    p = module.params
-    p["domain_name"] = check_sip_domain_name("domain_name", p["domain_name"])
-    if p["friendly_name"] is not None and len(p["friendly_name"]) > 64:
-        raise ValueError("friendly_name must be at most 64 characters; got %d" % len(p["friendly_name"]))
-    for option in ("voice_url",):
-        check_http_url(option, p[option], allow_empty=False)
-    for option in ("voice_fallback_url", "voice_status_callback_url"):
-        check_http_url(option, p[option])
-    check_sid("studio_flow", p["studio_flow"], "FW")
-    check_sid("emergency_caller_sid", p["emergency_caller_sid"], "PN", allow_empty=True)
-    check_sid("byoc_trunk_sid", p["byoc_trunk_sid"], "BY", allow_empty=True)
-    if p["state"] == "present":
-        handlers = [o for o in ("voice_url", "twiml_app", "studio_flow") if p[o] is not None]
-        if len(handlers) != 1:
-            raise ValueError(
-                "give exactly one voice handler with state=present: voice_url (a webhook), twiml_app (a TwiML App "
-                "name or AP SID) or studio_flow (an FW SID); got %s" % (", ".join(handlers) or "none")
-            )
-    if p["twiml_app"] is not None and not str(p["twiml_app"]).strip():
-        raise ValueError("twiml_app must be a TwiML App friendly name or AP SID, not empty")
-    for option, prefix, kind, _lists, _maps, _param, _hint in MAPPED:
-        for index, ref in enumerate(p[option] or []):
-            if not str(ref).strip():
-                raise ValueError("%s[%d] is empty; give the %s's friendly name or %s SID" % (option, index, kind, prefix))
 
 
 def resolve_app(module):
@@ -561,39 +534,11 @@ def reconcile_mappings(module, result, domain_sid, current_maps, wanted_lists):
 
 def main():
     module = TwilioModule(
-        argument_spec=dict(
-            domain_name=dict(type="str", required=True),
-            state=dict(type="str", choices=["present", "absent"], default="present"),
-            friendly_name=dict(type="str"),
-            voice_url=dict(type="str"),
-            voice_method=dict(type="str", choices=["GET", "POST"]),
-            twiml_app=dict(type="str"),
-            studio_flow=dict(type="str"),
-            voice_fallback_url=dict(type="str"),
-            voice_fallback_method=dict(type="str", choices=["GET", "POST"]),
-            voice_status_callback_url=dict(type="str"),
-            voice_status_callback_method=dict(type="str", choices=["GET", "POST"]),
-            sip_registration=dict(type="bool"),
-            secure=dict(type="bool"),
-            emergency_calling_enabled=dict(type="bool"),
-            emergency_caller_sid=dict(type="str"),
-            byoc_trunk_sid=dict(type="str"),
-            ip_access_control_lists=dict(type="list", elements="str"),
-            credential_lists=dict(type="list", elements="str"),
-            purge_mappings=dict(type="bool", default=False),
-        ),
-        mutually_exclusive=[
-            ("voice_url", "twiml_app", "studio_flow"),
-            ("voice_method", "twiml_app"),
-            ("voice_method", "studio_flow"),
-            ("voice_fallback_url", "twiml_app"),
-            ("voice_fallback_method", "twiml_app"),
-        ],
+        SIP_DOMAIN,
         supports_check_mode=True,
     )
     engine = Engine(module, FIELDS, result_key="domain", kind="SIP domain")
     with module.api_errors():
-        validate(module)
         if module.params["state"] == "absent":
             current = find_domain(module)
             result = engine.absent(

@@ -202,7 +202,7 @@ domains:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_sid, check_sip_domain_name
 
 DOMAIN_KEYS = (

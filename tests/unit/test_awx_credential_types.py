@@ -6,7 +6,7 @@ import pytest
 import yaml
 from jinja2 import Environment
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils import _module
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_inputs, _twilio_inputs
 
 TYPES = Path(__file__).resolve().parents[2] / "extensions" / "awx" / "credential_types"
 
@@ -20,7 +20,7 @@ def env_names(spec):
     return names
 
 
-@pytest.mark.parametrize("name,spec", [("twilio", _module.twilio_argument_spec()), ("threecx", _module.threecx_argument_spec())])
+@pytest.mark.parametrize("name,spec", [("twilio", _twilio_inputs.CONNECTION.argument_spec), ("threecx", _threecx_inputs.CONNECTION.argument_spec)])
 def test_injectors_match_the_modules_environment(name, spec):
     definition = yaml.safe_load((TYPES / ("%s.yml" % name)).read_text())
     assert set(definition["injectors"]["env"]) == env_names(spec)

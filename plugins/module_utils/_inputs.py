@@ -1,0 +1,174 @@
+# -*- coding: utf-8 -*-
+# Copyright (c) voip.threecx_twilio contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+"""A module's declared input: its argument spec and its input checks, in one object.
+
+PRIVATE to this collection: may change without notice.
+
+A module builds its AnsibleModule from ``ModuleInput.module_kwargs()`` and then runs
+``check_params()``; the site model (``_site.py``) runs ``validate()`` on the arguments it derives
+from a site's variables, with a :class:`Names` that words every message with the site variable
+instead of the module option. Both run the very same checks, so a value a module would refuse is
+refused by the site model first, before any request.
+
+Checks are functions ``check(params, n, problems)``: ``params`` are the validated parameters,
+``n(option)`` is the name to show for an option (identity in a module), and each independent
+check runs inside ``with problems:``, which records its ValueError and goes on, so that every
+problem is reported at once.
+
+Nothing here imports a vendor library: the site model runs on the controller, in an action
+plugin, where importing the SDKs would only cost time.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+from ansible.module_utils.errors import (
+    MutuallyExclusiveError,
+    RequiredByError,
+    RequiredError,
+    RequiredIfError,
+    RequiredOneOfError,
+    RequiredTogetherError,
+)
+
+_CONSTRAINT_ERRORS = (MutuallyExclusiveError, RequiredByError, RequiredIfError, RequiredOneOfError, RequiredTogetherError)
+
+
+class Problems:
+    """Collects input problems: ``with problems:`` records a ValueError raised in the block and goes on."""
+
+    def __init__(self):
+        self.messages = []
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, traceback):
+        if kind is not None and issubclass(kind, ValueError):
+            self.add(str(exc))
+            return True
+        return False
+
+    def add(self, message):
+        if message not in self.messages:
+            self.messages.append(message)
+
+    def raise_any(self):
+        if self.messages:
+            raise ValueError("; ".join(self.messages))
+
+
+class Names:
+    """How messages name options: ``Names({"ring_timeout": "acme_ring_timeout"})("ring_timeout")``.
+
+    An option path without an exact entry is named through its longest mapped prefix, keeping
+    the rest of the path: with ``{"credentials": "site_credentials"}``, ``credentials[0].password``
+    reads ``site_credentials[0].password``. An unmapped option keeps its own name.
+    """
+
+    def __init__(self, mapping=None):
+        self.mapping = dict(mapping or {})
+
+    def __call__(self, option):
+        if option in self.mapping:
+            return self.mapping[option]
+        for cut in sorted((m.start() for m in re.finditer(r"[\[.]", option)), reverse=True):
+            head = option[:cut]
+            if head in self.mapping:
+                return self.mapping[head] + option[cut:]
+        return option
+
+    def known(self, option):
+        return option in self.mapping
+
+
+OPTION_NAMES = Names()
+
+
+def _rename(message, option, label):
+    """Ansible's message about ``option``, with the option spelled as ``label``."""
+    if label == option:
+        return message
+    return re.sub(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(option), lambda _m: label, message)
+
+
+class ModuleInput:
+    """The argument spec, constraints and input checks of one module."""
+
+    def __init__(self, argument_spec, checks=(), **constraints):
+        self.argument_spec = argument_spec
+        self.checks = tuple(checks)
+        self.constraints = constraints
+
+    def extended(self, argument_spec, checks=()):
+        """This input with more options and checks (a connection plus a module's own)."""
+        spec = dict(self.argument_spec)
+        spec.update(argument_spec)
+        return ModuleInput(spec, self.checks + tuple(checks), **self.constraints)
+
+    def with_constraints(self, **constraints):
+        merged = dict(self.constraints)
+        for key, value in constraints.items():
+            merged[key] = list(merged.get(key, [])) + list(value)
+        return ModuleInput(self.argument_spec, self.checks, **merged)
+
+    def module_kwargs(self):
+        """What AnsibleModule takes: the argument spec and its constraints."""
+        return dict(argument_spec=self.argument_spec, **self.constraints)
+
+    def run_checks(self, params, n=OPTION_NAMES, problems=None):
+        """Run the input checks on validated ``params``; returns the Problems."""
+        problems = Problems() if problems is None else problems
+        for check in self.checks:
+            check(params, n, problems)
+        return problems
+
+    def check_params(self, params, n=OPTION_NAMES):
+        """In a module: run the checks on ``module.params``; ValueError with every problem."""
+        self.run_checks(params, n).raise_any()
+
+    def validate(self, args, n=OPTION_NAMES, env_hint=True):
+        """Validate ``args`` as the module would, before it runs: ``(params, problems)``.
+
+        Each option is validated on its own, so that every error is attributed to the option it
+        is about and worded with ``n(option)``. The checks run only when no option failed its type
+        (they expect converted values), as in a module.
+        """
+        problems = Problems()
+        params = {}
+        for option in sorted(set(args) - set(self.argument_spec)):
+            problems.add("%s is not an option of this module (a bug in the site model)" % n(option))
+        for option, spec in self.argument_spec.items():
+            given = {option: args[option]} if args.get(option) is not None else {}
+            result = ArgumentSpecValidator({option: spec}).validate(given)
+            params.update(result.validated_parameters)
+            for error in result.errors.errors:
+                problems.add(self._describe(option, spec, error, n, env_hint))
+        if problems.messages:
+            return params, problems
+        if self.constraints:
+            result = ArgumentSpecValidator(self.argument_spec, **self.constraints).validate(dict((k, v) for k, v in args.items() if v is not None))
+            for error in result.errors.errors:
+                if isinstance(error, _CONSTRAINT_ERRORS):
+                    message = error.msg
+                    for option in sorted(self.argument_spec, key=len, reverse=True):
+                        message = _rename(message, option, n(option))
+                    problems.add(message)
+        if not problems.messages:
+            self.run_checks(params, n, problems)
+        return params, problems
+
+    @staticmethod
+    def _describe(option, spec, error, n, env_hint):
+        label = n(option)
+        if isinstance(error, RequiredError):
+            fallback = spec.get("fallback")
+            envs = fallback[1] if env_hint and fallback and len(fallback) > 1 else []
+            where = " (or set the environment variable %s)" % " or ".join(envs) if envs else ""
+            return "%s is required and is not set%s" % (label, where)
+        return "%s: %s" % (label, _rename(error.msg, option, label))
