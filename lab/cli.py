@@ -1,4 +1,4 @@
-"""``lab up | down | status | serve | pbx add | pbx list``."""
+"""``lab up | down | status | docs | serve | pbx add | pbx list``."""
 
 from __future__ import annotations
 
@@ -199,6 +199,21 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    """Whether a lab started now would validate: one line, exit 1 when a document is missing
+    and the opt-out is not set (the test tiers call this before starting labs)."""
+    missing = labhome.missing_documents()
+    if not missing:
+        paths = ", ".join(str(labhome.shared_dir() / rel) for _name, rel in labhome.DOCUMENTS)
+        print(f"lab validation: on (vendor documents {paths})")
+        return 0
+    if labhome.allow_no_spec():
+        print(f"lab validation: OFF ({labhome.ALLOW_NO_SPEC_ENV}=1): " + "; ".join(missing))
+        return 0
+    print(labhome.no_spec_message(missing), file=sys.stderr)
+    return 1
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve  # imported late: it loads the vendor documents
 
@@ -241,6 +256,9 @@ def main(argv: list[str] | None = None) -> int:
     down.add_argument("--timeout", type=float, default=10.0)
     down.set_defaults(func=cmd_down)
     sub.add_parser("status", help="show endpoints (secrets masked); non-zero when down").set_defaults(func=cmd_status)
+    sub.add_parser(
+        "docs", help="say whether the vendor documents are there (validation on); exit 1 if not, unless opted out"
+    ).set_defaults(func=cmd_docs)
     serve = sub.add_parser("serve", help="run in the foreground (used by 'up')")
     serve.add_argument("--threecx-version", choices=versions, default=DEFAULT_VERSION)
     serve.add_argument("--pbx", action="append", default=[], type=_pbx_name, metavar="NAME")

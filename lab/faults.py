@@ -7,7 +7,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-KINDS = ("status", "delay", "drop", "commit_then_drop")
+KINDS = ("status", "delay", "drop", "commit_then_drop", "reshape")
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
 
 
@@ -56,7 +56,11 @@ def parse_fault(raw: Any) -> Fault:
     if not isinstance(action, dict) or action.get("kind") not in KINDS:
         raise FaultError(f"action.kind must be one of {', '.join(KINDS)}")
     kind = action["kind"]
-    allowed = {"kind"} | {"status": {"status", "retry_after", "body"}, "delay": {"seconds"}}.get(kind, set())
+    allowed = {"kind"} | {
+        "status": {"status", "retry_after", "body"},
+        "delay": {"seconds"},
+        "reshape": {"drop", "add"},
+    }.get(kind, set())
     extra = set(action) - allowed
     if extra:
         raise FaultError(f"action {kind} does not take: {', '.join(sorted(extra))}")
@@ -71,7 +75,40 @@ def parse_fault(raw: Any) -> Fault:
         secs = action.get("seconds")
         if not isinstance(secs, (int, float)) or isinstance(secs, bool) or not 0 <= secs <= 60:
             raise FaultError("action.seconds must be a number between 0 and 60")
+    if kind == "reshape":
+        drop = action.get("drop", [])
+        add = action.get("add", {})
+        if not isinstance(drop, list) or not all(isinstance(d, str) and d for d in drop):
+            raise FaultError("action.drop must be a list of property names")
+        if not isinstance(add, dict):
+            raise FaultError("action.add must be an object of properties to add")
+        if not drop and not add:
+            raise FaultError("action reshape needs drop or add")
     return Fault(method, path, times, dict(action), regex)
+
+
+def reshape_body(value: Any, action: dict) -> Any:
+    """The ``reshape`` fault: the lab breaks its own reply, to prove that validation catches it.
+
+    ``drop`` removes the named properties from every object of the JSON body (at any depth);
+    ``add`` adds properties to the top-level object (or, for a body that is a list, to each item).
+    """
+    drop = set(action.get("drop") or ())
+
+    def strip(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {k: strip(v) for k, v in node.items() if k not in drop}
+        if isinstance(node, list):
+            return [strip(v) for v in node]
+        return node
+
+    out = strip(value)
+    add = action.get("add") or {}
+    if isinstance(out, dict):
+        out.update(add)
+    elif isinstance(out, list):
+        out = [{**item, **add} if isinstance(item, dict) else item for item in out]
+    return out
 
 
 class FaultQueue:

@@ -23,6 +23,40 @@ def shared_dir() -> Path:
     return Path(env).resolve() if env else (REPO_ROOT.parent / "shared").resolve()
 
 
+# Validation is never silently off: without the vendor documents the lab refuses to start
+# (and the contract tier fails) unless this variable is "1".
+ALLOW_NO_SPEC_ENV = "LAB_ALLOW_NO_SPEC"
+
+DOCUMENTS = (("Twilio REST API v2010", TWILIO_DOC), ("3CX XAPI", THREECX_DOC))
+
+
+def allow_no_spec() -> bool:
+    return os.environ.get(ALLOW_NO_SPEC_ENV, "") == "1"
+
+
+def missing_documents(shared: Path | None = None) -> list[str]:
+    """One sentence per vendor document that is not a readable file (empty: both are there)."""
+    shared = shared_dir() if shared is None else shared
+    out = []
+    for name, rel in DOCUMENTS:
+        path = shared / rel
+        if not path.is_file() or not os.access(path, os.R_OK):
+            out.append(f"{name} document not found at {path}")
+    return out
+
+
+def no_spec_message(reasons: list[str]) -> str:
+    """What the lab and the test tiers say when a document is missing and no opt-out is set."""
+    return (
+        "lab validation would be OFF: "
+        + "; ".join(reasons)
+        + ". The lab checks every request and response against the vendors' OpenAPI documents and does"
+        f" not run without them: put twilio-oai/{TWILIO_DOC.name} and 3cx-xapi/{THREECX_DOC.name} in"
+        f" {shared_dir()} or point LAB_SHARED_DIR at the directory that holds them; to run without"
+        f" validation on purpose, set {ALLOW_NO_SPEC_ENV}=1."
+    )
+
+
 def cache_dir(home: Path) -> Path:
     """Parsed vendor documents; LAB_CACHE_DIR lets throw-away homes share one."""
     env = os.environ.get("LAB_CACHE_DIR")

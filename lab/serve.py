@@ -27,7 +27,7 @@ def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, T
     tw_validator, tw_status = open_validator(
         shared / labhome.TWILIO_DOC, "Twilio REST API v2010", cache, error_check=check_error_shape
     )
-    cx_validator, cx_status = open_validator(shared / labhome.THREECX_DOC, "3CX XAPI", cache)
+    cx_validator, cx_status = open_validator(shared / labhome.THREECX_DOC, "3CX XAPI", cache, odata=True)
     accounts = {region: Account.generate(region) for region in REGIONS}
     twilio = Twilio(tw_validator, tw_status, accounts)
     threecx = ThreeCX(
@@ -94,6 +94,12 @@ def serve(home: Path, threecx_version: str = DEFAULT_VERSION, pbxs: list[str] | 
     files = ensure_ca(home)
     ctx = server_ssl_context(str(files.server_cert), str(files.server_key))
     twilio, threecx, fleet = build(home, threecx_version)
+    off = [st.validation.reason or "" for st in (twilio, threecx) if not st.validation.enabled]
+    if off and not labhome.allow_no_spec():
+        # Never silently off: a lab without its documents would accept anything.
+        sys.stderr.write(labhome.no_spec_message(off) + "\n")
+        sys.stderr.flush()
+        return 3
     servers = [LabHTTPSServer(twilio, ctx), LabHTTPSServer(threecx, ctx)]
     for srv in servers:
         serve_in_thread(srv)
@@ -106,7 +112,11 @@ def serve(home: Path, threecx_version: str = DEFAULT_VERSION, pbxs: list[str] | 
         state = st.validation.as_dict()
         st.log_line(
             f"{st.name} listening; validation "
-            + (f"on ({state.get('load_seconds')} s)" if state["enabled"] else f"OFF: {state['reason']}")
+            + (
+                f"on ({state.get('load_seconds')} s)"
+                if state["enabled"]
+                else f"OFF ({labhome.ALLOW_NO_SPEC_ENV}=1): {state['reason']}"
+            )
         )
 
     stop = threading.Event()

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from .faults import FaultError, FaultQueue
+from .faults import FaultError, FaultQueue, reshape_body
 from .masking import mask, scrub_text
 from .spec import DocumentStatus, SpecValidator
 
@@ -232,6 +232,11 @@ class StandIn:
     def before_dispatch(self, req: Request, route: Route) -> None:
         """Authentication and similar checks; raise HTTPError to refuse."""
 
+    def absent_allowed(self, req: Request) -> Callable[[str, dict], Any] | None:
+        """For response validation: (type name, object) -> documented properties that may be
+        missing from it in this reply (a version that lacks them, a reference that says so)."""
+        return None
+
     # ---- mounted stand-ins ----------------------------------------------
     def mounted(self) -> list["StandIn"]:
         return self.mounts.all() if self.mounts is not None else []
@@ -323,7 +328,15 @@ class StandIn:
             return route.check_response(req, resp) if route.check_response else []
         if self.validator is None:
             return []
-        return self.validator.validate_response(req.method, req.path, resp.status, resp.content_type, resp.body)
+        return self.validator.validate_response(
+            req.method,
+            req.path,
+            resp.status,
+            resp.content_type,
+            resp.body,
+            query=req.query,
+            absent=self.absent_allowed(req),
+        )
 
     def dispatch(self, req: Request, route: Route | None, allowed: list[str]) -> Response:
         if route is None:
@@ -412,6 +425,17 @@ class Mounts:
         return f"{message} ({self.missing_hint})" if self.missing_hint else message
 
 
+def _reshaped(resp: Response, action: dict) -> Response:
+    """A reply broken on purpose by a ``reshape`` fault (a JSON body only; others stay as they are)."""
+    if not resp.body or "json" not in (resp.content_type or ""):
+        return resp
+    try:
+        value = json.loads(resp.body)
+    except ValueError:
+        return resp
+    return Response(resp.status, json.dumps(reshape_body(value, action)).encode("utf-8"), dict(resp.headers))
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     # Headers and body go out in two writes; without TCP_NODELAY, Nagle plus the
@@ -493,6 +517,8 @@ class _Handler(BaseHTTPRequestHandler):
             resp = st.violation_response(violations)
         else:
             resp = st.dispatch(req, route, allowed)
+            if kind == "reshape":
+                resp = _reshaped(resp, action)
             resp_violations = st.check_response(req, route, resp)
             if resp_violations:
                 violations = resp_violations

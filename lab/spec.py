@@ -30,6 +30,8 @@ from referencing.jsonschema import DRAFT4
 SPEC_URI = "urn:lab:spec"
 # Bump when the parsed form written to the cache changes shape.
 _CACHE_FORMAT = 1
+# Shape violations reported per response (the rest are counted).
+_MAX_SHAPE = int(os.environ.get("LAB_SPEC_MAX_SHAPE_MESSAGES", "8"))
 
 
 class _StrictBoolLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
@@ -133,6 +135,98 @@ def _is_int64(value: object) -> bool:
     return not isinstance(value, int) or -(2**63) <= value < 2**63
 
 
+@_format_checker.checks("uint8")
+def _is_uint8(value: object) -> bool:
+    return not isinstance(value, int) or 0 <= value <= 255
+
+
+# RFC 3986 URI-reference: Twilio's "uri" fields hold absolute URLs and relative paths alike
+# ("/2010-04-01/Accounts/AC.../Applications.json"); an empty string is a valid reference.
+_URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_URI_CHARS = re.compile(r"^(?:[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$")
+
+
+@_format_checker.checks("uri")
+def _is_uri_reference(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _URI_CHARS.match(value):
+        return False
+    head = value.split("/", 1)[0]
+    return ":" not in head or bool(_URI_SCHEME.match(value))
+
+
+@_format_checker.checks("uri-map")
+def _is_uri_map(value: object) -> bool:
+    if not isinstance(value, dict):
+        return True
+    return all(isinstance(v, str) and _is_uri_reference(v) for v in value.values())
+
+
+_DATE_TIME = re.compile(
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[Tt]([01]\d|2[0-3]):[0-5]\d:([0-5]\d|60)(\.\d+)?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$"
+)
+
+
+@_format_checker.checks("date-time")
+def _is_rfc3339(value: object) -> bool:
+    return not isinstance(value, str) or bool(_DATE_TIME.match(value))
+
+
+@_format_checker.checks("date")
+def _is_date(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])", value))
+
+
+@_format_checker.checks("time")
+def _is_time(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d+)?", value))
+
+
+# Edm.Duration as OData JSON writes it (ISO 8601 day-time duration), e.g. "PT30S", "P1DT2H".
+@_format_checker.checks("duration")
+def _is_duration(value: object) -> bool:
+    return not isinstance(value, str) or bool(
+        re.fullmatch(r"-?P(?=\d|T\d)(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+(\.\d+)?S)?)?", value)
+    )
+
+
+@_format_checker.checks("uuid")
+def _is_uuid(value: object) -> bool:
+    return not isinstance(value, str) or bool(
+        re.fullmatch(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}", value)
+    )
+
+
+@_format_checker.checks("http-method")
+def _is_http_method(value: object) -> bool:
+    return not isinstance(value, str) or value in {"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"}
+
+
+@_format_checker.checks("iso-country-code")
+def _is_country(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"[A-Z]{2}", value))
+
+
+@_format_checker.checks("currency")
+def _is_currency(value: object) -> bool:
+    return not isinstance(value, str) or bool(re.fullmatch(r"[A-Za-z]{3}", value))
+
+
+# Twilio "phone-number": E.164, or the non-PSTN addresses its call log carries (sip:, client:).
+@_format_checker.checks("phone-number")
+def _is_phone_number(value: object) -> bool:
+    if not isinstance(value, str) or value == "":
+        return True
+    return bool(re.fullmatch(r"\+?\d{1,15}", value) or re.match(r"^(sip|client|sips|app):\S+$", value))
+
+
+# The formats the documents use that are checked; the others ("endpoint", "twiml",
+# "ice-server", "phone-number-capabilities", 3CX's "decimal", "float", "double") only get
+# their JSON type checked.
+CHECKED_FORMATS = tuple(sorted(_format_checker.checkers))
+
+
 # --------------------------------------------------------------------------
 
 
@@ -179,8 +273,18 @@ class SpecValidator:
     Twilio error has a fixed shape): it returns a list of violations.
     """
 
-    def __init__(self, doc: dict, name: str, error_check: Callable[[int, Any], list[str]] | None = None):
+    def __init__(
+        self,
+        doc: dict,
+        name: str,
+        error_check: Callable[[int, Any], list[str]] | None = None,
+        *,
+        odata: bool = False,
+    ):
         self.name = name
+        # OData (3CX): navigation properties, $select/$expand and "@odata." control information
+        # change which properties a response carries (see StrictShapes).
+        self.odata = odata
         self.doc = _convert(doc)
         self.error_check = error_check
         server = (self.doc.get("servers") or [{"url": ""}])[0]["url"]
@@ -195,6 +299,7 @@ class SpecValidator:
             self._paths.append(_PathEntry(template, rx, literal, item))
         # Most literal first: /Queues(Number={Number}) must win over /Queues({Id}).
         self._paths.sort(key=lambda e: -e.literal_len)
+        self.strict = StrictShapes(self)
 
     # ---- helpers --------------------------------------------------------
     def _deref(self, node: Any) -> Any:
@@ -227,14 +332,30 @@ class SpecValidator:
             out.append(f"{where}: {len(errors) - 5} more schema errors")
         return out
 
-    def validate_component(self, where: str, name: str, value: Any) -> list[str]:
+    def validate_component(
+        self,
+        where: str,
+        name: str,
+        value: Any,
+        query: dict[str, list[str]] | None = None,
+        strict: bool = False,
+        context: bool = True,
+        absent: "Callable[[str, dict], Iterable[str]] | None" = None,
+    ) -> list[str]:
         """Validate *value* against ``#/components/schemas/<name>`` (for routes the
-        document no longer describes, such as functions removed in a later version)."""
+        document no longer describes, such as functions removed in a later version).
+
+        ``strict``: also the response shape rules of :class:`StrictShapes` (every documented
+        property present, none undocumented), with the request's ``query`` ($select, $expand).
+        """
         if name not in self.doc.get("components", {}).get("schemas", {}):
             return [f"{where}: the {self.name} document has no schema {name}"]
         with self._lock:
             schema = self._component_refs.setdefault(name, {"$ref": f"{SPEC_URI}#/components/schemas/{name}"})
-        return self._schema_errors(where, schema, value)
+        out = self._schema_errors(where, schema, value)
+        if strict:
+            out += self.strict.check(where, schema, value, query or {}, context=context, absent=absent)
+        return out
 
     def strip_prefix(self, path: str) -> str | None:
         if not self.prefix:
@@ -373,7 +494,14 @@ class SpecValidator:
 
     # ---- response ---------------------------------------------------------
     def validate_response(
-        self, method: str, path: str, status: int, content_type: str | None, body: bytes
+        self,
+        method: str,
+        path: str,
+        status: int,
+        content_type: str | None,
+        body: bytes,
+        query: dict[str, list[str]] | None = None,
+        absent: "Callable[[str, dict], Iterable[str]] | None" = None,
     ) -> list[str]:
         op, _values, problem = self.find(method, path)
         if problem:
@@ -406,7 +534,231 @@ class SpecValidator:
             value = json.loads(body)
         except ValueError as exc:
             return [f"response body is not valid JSON: {exc}"]
-        return self._schema_errors(f"response {status} body", content[media].get("schema", {}), value)
+        where = f"response {status} body"
+        schema = content[media].get("schema", {})
+        out = self._schema_errors(where, schema, value)
+        if 200 <= status < 300:
+            out += self.strict.check(where, schema, value, query or {}, absent=absent)
+        return out
+
+
+@dataclass
+class _Shape:
+    name: str  # the component name (or title) the properties come from, for messages
+    props: dict  # property name -> schema
+    nav: frozenset  # OData navigation properties (x-ms-navigationProperty)
+
+
+def _options(query: dict[str, list[str]], name: str) -> list[str] | None:
+    vals = query.get(name)
+    if not vals:
+        return None
+    return [p.strip() for v in vals for p in v.split(",") if p.strip()]
+
+
+class StrictShapes:
+    """Response shapes stricter than the documents' letter, as the real APIs behave.
+
+    The vendors' documents mark almost no property ``required``, yet both APIs serialise
+    every property of an object (null when unset) and nothing else. So for a 2xx body:
+
+    - every property the schema lists (``allOf`` merged) must be present, null allowed;
+    - a property the schema does not list is a violation;
+    - OData (3CX): a navigation property appears only when ``$expand`` names it (or ``*``);
+      with ``$select`` an entity carries exactly the selected properties (and the expanded
+      ones); ``@odata.context`` is required at the top of the body, ``@odata.count`` present
+      exactly when ``$count=true``, ``@odata.nextLink`` allowed on a collection; no other
+      ``@odata.`` annotation.
+    - schemas without properties (free-form objects, maps) are not constrained further.
+    """
+
+    def __init__(self, validator: "SpecValidator"):
+        self.v = validator
+        self._shapes: dict[int, _Shape | None] = {}
+        self._lock = threading.Lock()
+
+    # ---- schema helpers -------------------------------------------------
+    def _deref_named(self, node: Any) -> tuple[Any, str | None]:
+        """(the schema behind a $ref chain, the name of the component it names first)."""
+        if isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith(SPEC_URI + "#/"):
+            return self.v._deref(node), node["$ref"].rsplit("/", 1)[-1]
+        return node, None
+
+    def _non_null(self, node: dict) -> list:
+        branches = node.get("anyOf") or node.get("oneOf") or []
+        return [b for b in branches if not (isinstance(b, dict) and b.get("type") == "null" and len(b) == 1)]
+
+    def is_nav(self, node: Any) -> bool:
+        node, _ = self._deref_named(node)
+        if not isinstance(node, dict):
+            return False
+        if node.get("x-ms-navigationProperty") is True:
+            return True
+        return any(self.is_nav(b) for b in self._non_null(node))
+
+    def shape(self, node: Any) -> _Shape | None:
+        key = id(node)
+        with self._lock:
+            if key in self._shapes:
+                return self._shapes[key]
+        result = self._build(node, 0)
+        with self._lock:
+            self._shapes[key] = result
+        return result
+
+    def _build(self, node: Any, depth: int) -> _Shape | None:
+        node, name = self._deref_named(node)
+        if not isinstance(node, dict) or depth > 30:
+            return None
+        props: dict = {}
+        nav: set = set()
+        found = False
+        for part in node.get("allOf") or []:
+            sub = self._build(part, depth + 1)
+            if sub is not None:
+                found = True
+                props.update(sub.props)
+                nav |= sub.nav
+                name = name or sub.name
+        if isinstance(node.get("properties"), dict):
+            found = True
+            for pname, pschema in node["properties"].items():
+                props[pname] = pschema
+                if self.v.odata and self.is_nav(pschema):
+                    nav.add(pname)
+        if not found:
+            branches = self._non_null(node)
+            if len(branches) == 1:
+                return self._build(branches[0], depth + 1)
+            return None
+        return _Shape(name or node.get("title") or "(inline schema)", props, frozenset(nav))
+
+    def _items(self, node: Any) -> Any:
+        node, _ = self._deref_named(node)
+        if not isinstance(node, dict):
+            return None
+        if "items" in node:
+            return node["items"]
+        branches = self._non_null(node)
+        if len(branches) == 1:
+            return self._items(branches[0])
+        for part in node.get("allOf") or []:
+            found = self._items(part)
+            if found is not None:
+                return found
+        return None
+
+    # ---- the check ------------------------------------------------------
+    def check(
+        self,
+        where: str,
+        schema: Any,
+        value: Any,
+        query: dict[str, list[str]],
+        *,
+        context: bool = True,
+        absent: "Callable[[str, dict], Iterable[str]] | None" = None,
+    ) -> list[str]:
+        """Shape violations of a response body.
+
+        ``context``: an OData success body (needs @odata.context); ``absent(type name, object)``:
+        the properties the stand-in knows may be missing from that object (a PBX version that
+        does not have them yet, or a reference that shows them missing).
+        """
+        run = _Run(absent)
+        select = _options(query, "$select") if self.v.odata else None
+        expand = _options(query, "$expand") if self.v.odata else None
+        shape = self.shape(schema)
+        if self.v.odata and isinstance(value, dict) and shape is not None and "value" in shape.props:
+            # A collection: the envelope, then $select/$expand on each entity of "value".
+            count = query.get("$count") == ["true"]
+            self._object(run, shape, value, (), None, None, top=True, count=count, context=context, skip=("value",))
+            rows = value.get("value")
+            item_schema = self._items(shape.props["value"])
+            if isinstance(rows, list) and item_schema is not None:
+                for i, row in enumerate(rows):
+                    self._walk(run, item_schema, row, ("value", i), select, expand)
+        elif shape is not None and isinstance(value, dict):
+            self._object(run, shape, value, (), select, expand, top=True, context=context)
+        else:
+            self._walk(run, schema, value, (), select, expand)
+        out = run.out
+        return [f"{where}: {m}" for m in out[:_MAX_SHAPE]] + (
+            [f"{where}: {len(out) - _MAX_SHAPE} more shape violations"] if len(out) > _MAX_SHAPE else []
+        )
+
+    def _walk(self, run: "_Run", schema: Any, value: Any, at: tuple, select, expand) -> None:
+        if value is None:
+            return
+        if isinstance(value, list):
+            items = self._items(schema)
+            if items is not None:
+                for i, item in enumerate(value):
+                    self._walk(run, items, item, at + (i,), select, expand)
+            return
+        if isinstance(value, dict):
+            shape = self.shape(schema)
+            if shape is not None:
+                self._object(run, shape, value, at, select, expand)
+
+    def _object(
+        self,
+        run: "_Run",
+        shape: _Shape,
+        value: dict,
+        at: tuple,
+        select,
+        expand,
+        top=False,
+        count=False,
+        context=False,
+        skip: tuple = (),
+    ) -> None:
+        out = run.out
+        where = f"(at {_fmt_path(at)})"
+        odata = self.v.odata
+        expanded = set(shape.nav) if expand and "*" in expand else set(expand or ()) & shape.nav
+        if select and "*" not in select:
+            expected = (set(select) & set(shape.props)) - shape.nav
+        else:
+            expected = set(shape.props) - shape.nav
+        expected |= expanded
+        if run.absent is not None:
+            expected -= set(run.absent(shape.name, value))
+        annotations = {k for k in value if odata and k.startswith("@odata.")}
+        if odata:
+            expected.discard("@odata.count")
+            if count:
+                expected.add("@odata.count")
+        for name in sorted(expected - set(value)):
+            out.append(f"documented property {name} of {shape.name} is missing {where}")
+        for name in sorted(set(value) - set(shape.props) - annotations):
+            out.append(f"property {name} is not documented for {shape.name} {where}")
+        if odata:
+            allowed = {"@odata.context"} | ({"@odata.count", "@odata.nextLink"} if "value" in shape.props else set())
+            if top and context and "@odata.context" not in value:
+                out.append(f"OData control information @odata.context is missing {where}")
+            for name in sorted(annotations):
+                if not top or name not in allowed:
+                    out.append(f"OData annotation {name} is not expected here {where}")
+            if "@odata.count" in value and not count:
+                out.append(f"@odata.count is present although $count=true was not asked {where}")
+            for name in sorted(set(value) & shape.nav - expanded):
+                out.append(f"navigation property {name} of {shape.name} is present but $expand did not name it {where}")
+            if select and "*" not in select:
+                for name in sorted((set(value) & set(shape.props)) - set(select) - expanded - {"@odata.count"}):
+                    out.append(f"property {name} of {shape.name} is present but $select did not name it {where}")
+        for name, item in value.items():
+            if name in shape.props and not name.startswith("@") and name not in skip:
+                self._walk(run, shape.props[name], item, at + (name,), None, None)
+
+
+class _Run:
+    """One check's findings and the stand-in's exceptions (no state on the shared validator)."""
+
+    def __init__(self, absent: "Callable[[str, dict], Iterable[str]] | None"):
+        self.out: list[str] = []
+        self.absent = absent
 
 
 @dataclass
@@ -429,14 +781,19 @@ class DocumentStatus:
 
 
 def open_validator(
-    path: Path, name: str, cache_dir: Path | None, error_check: Callable[[int, Any], list[str]] | None = None
+    path: Path,
+    name: str,
+    cache_dir: Path | None,
+    error_check: Callable[[int, Any], list[str]] | None = None,
+    *,
+    odata: bool = False,
 ) -> tuple[SpecValidator | None, DocumentStatus]:
     if not path.is_file():
         return None, DocumentStatus(False, str(path), reason=f"{name} document not found at {path}")
     start = time.monotonic()
     try:
         doc = load_document(path, cache_dir)
-        validator = SpecValidator(doc, name, error_check)
+        validator = SpecValidator(doc, name, error_check, odata=odata)
     except Exception as exc:  # a broken vendor copy must not take the lab down
         return None, DocumentStatus(False, str(path), reason=f"{name} document at {path} could not be loaded: {exc}")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs
 from ..masking import fingerprint
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
-from . import odata
+from . import odata, shapes
 from .calls import PbxCalls
 from .catalog import check_names_option
 from .config import PbxConfig
@@ -53,6 +53,8 @@ _TOKEN_FIELDS = {
     "redirect_uri",
     "code_verifier",
 }
+_TOKEN_REPLY = {"token_type", "expires_in", "access_token", "refresh_token"}
+_TOKEN_ERROR = {"error", "error_description", "error_uri"}  # RFC 6749 §5.2
 _UNAUTHORIZED = {"error": "unauthorized", "error_description": "The request requires valid user authentication."}
 # UNCONFIRMED shape: the one live report says only "403" (see lab/threecx/tokens.py).
 _COOLING_DOWN = {"error": "access_denied", "error_description": "Too many token requests; try again later."}
@@ -163,6 +165,9 @@ class ThreeCX(StandIn):
             return json.loads(req.body or b"null")
         except ValueError as exc:
             raise ODataError(400, f"The request body is not valid JSON: {exc}") from None
+
+    def absent_allowed(self, req: Request) -> Any:
+        return shapes.absent_allowed(self.version, req.path)
 
     def before_dispatch(self, req: Request, route: Any) -> None:
         if not req.path.startswith("/xapi/"):
@@ -295,10 +300,18 @@ class ThreeCX(StandIn):
         except ValueError:
             return ["/connect/token response is not JSON"]
         if resp.status == 200:
-            expected = {"token_type", "expires_in", "access_token", "refresh_token"}
-            if not isinstance(body, dict) or set(body) != expected:
-                return [f"/connect/token 200 body must have exactly {sorted(expected)}"]
-            out = []
+            # shared/reference/3cx-xapi.md §1 [C docs]:
+            # {"token_type":"Bearer","expires_in":60,"access_token":"…","refresh_token":null}, nothing else.
+            if not isinstance(body, dict):
+                return ["/connect/token 200 body must be a JSON object"]
+            if "json" not in (resp.content_type or ""):
+                return ["/connect/token 200 reply must be application/json"]
+            missing = sorted(_TOKEN_REPLY - set(body))
+            extra = sorted(set(body) - _TOKEN_REPLY)
+            out = [f"/connect/token 200 body lacks {name}" for name in missing]
+            out += [f"/connect/token 200 body has undocumented {name}" for name in extra]
+            if out:
+                return out
             if body["token_type"] != "Bearer":
                 out.append("token_type must be Bearer")
             if not isinstance(body["expires_in"], int) or body["expires_in"] <= 0:
@@ -309,15 +322,21 @@ class ThreeCX(StandIn):
                 out.append("refresh_token must be null for client_credentials")
             return out
         if resp.status >= 400:
-            if (
-                isinstance(body, dict)
-                and isinstance(body.get("error"), str)
-                and isinstance(body.get("error_description", ""), str)
-            ):
-                return []
-            if isinstance(body, dict) and isinstance(body.get("error"), dict):
-                return []  # OData error shape, e.g. an injected 429
             if body is None:
+                return []  # a bare status (an injected fault without a body)
+            if isinstance(body, dict) and isinstance(body.get("error"), str):
+                # OAuth2 (RFC 6749 §5.2) as the reference shows the 401:
+                # {"error":"unauthorized","error_description":"…"}; nothing else.
+                out = [f"/connect/token error {resp.status} has undocumented {k}" for k in sorted(set(body) - _TOKEN_ERROR)]
+                if not isinstance(body.get("error_description", ""), str):
+                    out.append(f"/connect/token error {resp.status}: error_description must be a string")
+                return out
+            if isinstance(body, dict) and isinstance(body.get("error"), dict) and self.validator is not None:
+                # The OData error shape (an injected 429, say), as strictly as any documented error.
+                return self.validator.validate_component(
+                    f"/connect/token error {resp.status} body", "Pbx.ODataErrors.ODataError", body, strict=True, context=False
+                )
+            if isinstance(body, dict) and isinstance(body.get("error"), dict):
                 return []
             return [f"/connect/token error {resp.status} has neither the OAuth2 nor the OData error shape"]
         return [f"/connect/token status {resp.status} is not expected"]
@@ -378,6 +397,25 @@ class ThreeCX(StandIn):
                 "MaxSimCalls": 8,
                 "ProductCode": "3CXPSENT",
                 "IsMaintainceExpired": False,
+                "IsBrandingEnabled": False,
+                "IsCfdEnabled": False,
             },
+            # Documented, of no use to the lab's clients: off, empty or null.
+            "AIVersion": None,
+            "Custom1Name": "",
+            "Custom2Name": "",
+            "EmRuleCreationAllowed": True,
+            "ENL": None,
+            "ENLRange": None,
+            "FirstExternalPort": None,
+            "GlobalACPRMSET": "",
+            "IpV6": "",
+            "IsChatLogEnabled": False,
+            "IsRemoteBackup": False,
+            "IsTranscriptionEnabled": False,
+            "RemoteStorageStatus": None,
+            "RpsEnabled": False,
+            "StunIp": "",
+            "WebrtcLastPort": None,
         }
         return self.ok(value)

@@ -228,7 +228,7 @@ class PbxConfig:
                 lambda q, coll=coll: self.h_get_by_number(q, coll),
                 spec=False,
                 check_request=self.check_by_number_request,
-                check_response=lambda q, resp, coll=coll: self.check_by_number_response(resp, coll),
+                check_response=lambda q, resp, coll=coll: self.check_by_number_response(q, resp, coll),
             )
 
     # ------------------------------------------------------------------ helpers
@@ -266,8 +266,19 @@ class PbxConfig:
         group = self.groups.items.get(group_id)
         if group is None:
             return []
+        # A Pbx.UserGroup membership record; MemberName/Type (the member's) are not known here: null.
         return [
-            {"Id": group_id, "GroupId": group_id, "Name": group["Name"], "Number": group["Number"], "CanDelete": False}
+            {
+                "Id": group_id,
+                "GroupId": group_id,
+                "Name": group["Name"],
+                "Number": group["Number"],
+                "CanDelete": False,
+                "MemberName": None,
+                "Type": None,
+                "Tags": [],
+                "TranscriptionMode": None,
+            }
         ]
 
     def _members(self, value: Any, prop: str, type_name: str, extra: dict) -> list[dict]:
@@ -606,11 +617,18 @@ class PbxConfig:
         else:
             out["Gateway"].pop("IsCustom", None)
         out["RoutingRules"] = [
-            self.inbound.render(r)
+            self._rule_view(r)
             for r in self.inbound.items.values()
             if (r.get("TrunkDN") or {}).get("Id") == entity["Id"]
         ]
         return out
+
+    def _rule_view(self, rule: dict) -> dict:
+        """An inbound rule inside another entity: its navigation properties are not expanded there."""
+        shown = self.inbound.render(rule)
+        for nav in self.inbound.nav_props:
+            shown.pop(nav, None)
+        return shown
 
     def _trunk_delete(self, entity: dict) -> None:
         for rule in list(self.inbound.items.values()):
@@ -709,7 +727,7 @@ class PbxConfig:
                 out.append(f"query parameter {name} is not supported by a GetByNumber function")
         return out
 
-    def check_by_number_response(self, resp: "Response", coll: Collection) -> list[str]:
+    def check_by_number_response(self, req: "Request", resp: "Response", coll: Collection) -> list[str]:
         validator = self.st.validator
         if validator is None:
             return []
@@ -717,8 +735,20 @@ class PbxConfig:
             body = json.loads(resp.body) if resp.body else None
         except ValueError:
             return ["response body is not JSON"]
-        schema = coll.type_name if resp.status == 200 else "Pbx.ODataErrors.ODataError"
-        return validator.validate_component(f"response {resp.status} body", schema, body)
+        if resp.status == 200:
+            # The entity as the 20.0.10 document describes it, as strictly as any documented
+            # route: every property present, none undocumented, $select/$expand honoured.
+            return validator.validate_component(
+                f"response {resp.status} body",
+                coll.type_name,
+                body,
+                query=req.query,
+                strict=True,
+                absent=self.st.absent_allowed(req),
+            )
+        return validator.validate_component(
+            f"response {resp.status} body", "Pbx.ODataErrors.ODataError", body, strict=True, context=False
+        )
 
     # ------------------------------------------------------------------ inbound rules / DIDs
     def _inbound_write(self, body: dict, existing: dict | None) -> dict:
@@ -782,7 +812,8 @@ class PbxConfig:
                         "Number": did,
                         "TrunkId": trunk["Id"],
                         "TemplateFileName": trunk["Gateway"].get("TemplateFilename", ""),
-                        "RoutingRule": self.inbound.render(rule) if rule else None,
+                        # The rule without its own navigation property (TrunkDN): no nested $expand.
+                        "RoutingRule": self._rule_view(rule) if rule else None,
                     }
                 )
         rows, count = odata.apply_query(
@@ -861,7 +892,9 @@ class PbxConfig:
         position = body.get("Priority") if isinstance(body, dict) else None
         created = self.outbound.create(body)
         self._renumber(created["Id"], position)
-        return self.st.ok(self.outbound.render(self.outbound.items[created["Id"]]), status=201)
+        rendered = self.outbound.render(self.outbound.items[created["Id"]])
+        ctx = odata.context_url(self.st.public_base(req), self.outbound.entity_set, entity=True)
+        return self.st.ok({"@odata.context": ctx, **rendered}, status=201)
 
     def h_outbound_patch(self, req: "Request") -> "Response":
         body = self.st.json_body(req)

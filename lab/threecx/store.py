@@ -250,6 +250,12 @@ class Collection:
             self.next_id += 1
         return self.render(entity)
 
+    def created(self, rendered: dict, base_url: str) -> dict:
+        """The 201 body of a create: the entity with its context, navigation properties left out
+        (OData sends them only when expanded)."""
+        rows, _ = odata.apply_query([rendered], {}, type_name=self.type_name, nav_props=self.nav_props)
+        return {"@odata.context": odata.context_url(base_url, self.entity_set, entity=True), **rows[0]}
+
     def patch(self, segment: str, body: Any) -> None:
         entity = self.resolve(segment)
         check_properties(self.type_name, self.known(), body)
@@ -287,7 +293,7 @@ def register_collection(standin: Any, coll: Collection, operations: tuple[str, .
     if "list" in operations:
         r.add("GET", base, lambda q: standin.ok(coll.list(q.query, standin.public_base(q))))
     if "create" in operations:
-        r.add("POST", base, lambda q: standin.ok(coll.create(standin.json_body(q)), status=201))
+        r.add("POST", base, lambda q: standin.ok(coll.created(coll.create(standin.json_body(q)), standin.public_base(q)), status=201))
     if "get" in operations:
         r.add("GET", key, lambda q: standin.ok(coll.get(q.params["key"], q.query, standin.public_base(q))))
     if "patch" in operations:

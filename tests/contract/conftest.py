@@ -4,6 +4,10 @@ The session starts its own lab in a temporary LAB_HOME (``lab up`` / ``lab
 down``) unless LAB_ENDPOINTS names the endpoints.json of a running lab.
 Every test starts from a reset lab and, unless it asks for the
 ``expect_violations`` fixture, must leave zero violations in both request logs.
+
+Validation is never silently off: without the vendor documents the session stops at once with
+the lab's message (non-zero exit) unless LAB_ALLOW_NO_SPEC=1, and the summary ends with a
+``lab validation: on|OFF`` line.
 """
 
 from __future__ import annotations
@@ -21,6 +25,42 @@ import requests
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+
+from lab import home as labhome  # noqa: E402 - needs ROOT on sys.path
+
+# "lab validation: ..." for the summary, set by the lab fixture.
+VALIDATION: dict[str, str] = {}
+
+
+def _validation_line(state: dict[str, dict]) -> str:
+    parts = []
+    for which, validation in state.items():
+        if validation.get("enabled"):
+            parts.append(f"{which} on (sha256 {validation.get('sha256', '?')[:12]})")
+        else:
+            parts.append(f"{which} OFF ({validation.get('reason')})")
+    off = any(not v.get("enabled") for v in state.values())
+    head = f"lab validation: OFF ({labhome.ALLOW_NO_SPEC_ENV}=1)" if off else "lab validation: on"
+    return head + ": " + ", ".join(parts)
+
+
+def pytest_report_header(config):
+    missing = labhome.missing_documents()
+    if not missing:
+        return f"lab validation: vendor documents in {labhome.shared_dir()}"
+    return f"lab validation: documents missing ({'; '.join(missing)})"
+
+
+def pytest_terminal_summary(terminalreporter):
+    if VALIDATION.get("line"):
+        terminalreporter.write_line(VALIDATION["line"])
+
+
+def _require_documents() -> None:
+    """Stop the session (non-zero exit) when validation would be off and nobody opted out."""
+    missing = labhome.missing_documents()
+    if missing and not labhome.allow_no_spec():
+        pytest.exit(labhome.no_spec_message(missing), returncode=3)
 
 
 def run_lab(args: list[str], home: Path, cache: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
@@ -72,15 +112,29 @@ def lab(tmp_path_factory) -> Lab:
     given = os.environ.get("LAB_ENDPOINTS")
     if given:
         path = Path(given)
-        yield Lab(json.loads(path.read_text()), path.parent)
+        running = Lab(json.loads(path.read_text()), path.parent)
+        _record_validation(running)
+        yield running
         return
+    _require_documents()
     home = tmp_path_factory.mktemp("labhome")
     cache = tmp_path_factory.getbasetemp() / "lab-doc-cache"
     run_lab(["up"], home, cache)
     try:
-        yield Lab(json.loads((home / "endpoints.json").read_text()), home)
+        started = Lab(json.loads((home / "endpoints.json").read_text()), home)
+        _record_validation(started)
+        yield started
     finally:
         run_lab(["down"], home, cache, check=False)
+
+
+def _record_validation(lab: Lab) -> None:
+    state = {which: lab.state(which)["validation"] for which in ("twilio", "threecx")}
+    VALIDATION["line"] = _validation_line(state)
+    off = [v.get("reason") or which for which, v in state.items() if not v.get("enabled")]
+    if off and not labhome.allow_no_spec():
+        # A running lab (LAB_ENDPOINTS) started with the opt-out: this session did not opt out.
+        pytest.exit(labhome.no_spec_message(off), returncode=3)
 
 
 @pytest.fixture(scope="session")
@@ -96,7 +150,8 @@ def doc_cache(tmp_path_factory) -> Path:
 def _require_validation(lab: Lab, which: str) -> None:
     validation = lab.state(which)["validation"]
     if not validation["enabled"]:
-        pytest.skip(f"contract tests need the vendor document: {validation['reason']}")
+        # Only with LAB_ALLOW_NO_SPEC=1 (otherwise the session has stopped already).
+        pytest.skip(f"contract tests need the vendor document ({labhome.ALLOW_NO_SPEC_ENV}=1): {validation['reason']}")
 
 
 class _Expect:

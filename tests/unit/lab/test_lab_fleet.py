@@ -31,7 +31,9 @@ DESCRIPTOR_KEYS = {"url", "client_id", "client_secret", "version", "control_url"
 
 
 def run_lab(args: list[str], home: Path, cache: Path, check: bool = True) -> subprocess.CompletedProcess:
-    env = dict(os.environ, LAB_HOME=str(home), LAB_CACHE_DIR=str(cache))
+    # The unit tier tests the lab's machinery, with or without the vendor documents (its
+    # validation tests skip without them); the contract and integration tiers insist on them.
+    env = dict(os.environ, LAB_HOME=str(home), LAB_CACHE_DIR=str(cache), LAB_ALLOW_NO_SPEC="1")
     proc = subprocess.run(
         [sys.executable, "-m", "lab", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )

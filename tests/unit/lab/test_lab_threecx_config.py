@@ -174,6 +174,8 @@ def test_agents_and_members_must_be_extensions(pbx):
     assert "twice" in pbx.error("POST", "/Queues", {"Name": "Q", "Agents": [{"Number": "100"}, {"Number": "100"}]})
     assert "778" in pbx.error("POST", "/RingGroups", {"Name": "G", "Members": [{"Number": "778"}]})
     queue = pbx.ok("POST", "/Queues", {"Name": "Q", "Agents": [{"Number": "100", "SkillGroup": "1"}]}, 201)
+    assert "Agents" not in queue, "the 201 body leaves navigation properties out"
+    queue = pbx.ok("GET", f"/Queues({queue['Id']})", query={"$expand": "Agents"})
     assert queue["Agents"] == [{"Id": 41, "Name": "Ada Lovelace", "Number": "100", "Tags": [], "SkillGroup": "1"}]
     pbx.st.pbx.upsert_extensions([{"Number": "120", "FirstName": "Late"}])
     pbx.ok("PATCH", f"/Queues({queue['Id']})", {"Agents": [{"Number": "120"}]}, 204)
@@ -204,7 +206,8 @@ def test_inbound_rule_checks_did_and_destination(pbx):
     assert "TrunkDN" in pbx.error("POST", "/InboundRules", {**body, "TrunkDN": {"Number": trunk["Number"]}})
     assert "External" in pbx.error("POST", "/InboundRules", {**body, "OfficeHoursDestination": {"To": "External"}})
     rule = pbx.ok("POST", "/InboundRules", body, 201)
-    assert rule["TrunkDN"]["Type"] == "ExternalLine"
+    assert "TrunkDN" not in rule, "the 201 body leaves navigation properties out"
+    assert pbx.ok("GET", f"/InboundRules({rule['Id']})", query={"$expand": "TrunkDN"})["TrunkDN"]["Type"] == "ExternalLine"
     assert "not a DID number" in pbx.error("PATCH", f"/InboundRules({rule['Id']})", {"Data": "+15550002"})
     assert pbx.call("POST", "/InboundRules", {"Condition": "ForwardAll", "RuleName": "no DID"})[0] == 201
     pbx.ok("DELETE", f"/Trunks({trunk['Id']})", None, 204)
