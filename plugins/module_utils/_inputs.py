@@ -40,10 +40,19 @@ _CONSTRAINT_ERRORS = (MutuallyExclusiveError, RequiredByError, RequiredIfError, 
 
 
 class Problems:
-    """Collects input problems: ``with problems:`` records a ValueError raised in the block and goes on."""
+    """Collects input problems: ``with problems:`` records a ValueError raised in the block and goes on.
 
-    def __init__(self):
+    ``mentions`` drops messages that name one of these words (variables whose first problem was
+    already recorded: what follows from their unusable value would only mislead). ``lenient`` also swallows (without recording) the TypeError or AttributeError a check raises
+    on an option that already failed its type and was left unset, and ``skip`` drops messages about
+    those options (their first problem is the one worth reading).
+    """
+
+    def __init__(self, lenient=False, skip=(), mentions=()):
         self.messages = []
+        self.lenient = lenient
+        self.skip = tuple(skip)
+        self.mentions = tuple(mentions)
 
     def __enter__(self):
         return self
@@ -52,9 +61,15 @@ class Problems:
         if kind is not None and issubclass(kind, ValueError):
             self.add(str(exc))
             return True
+        if kind is not None and self.lenient and issubclass(kind, (TypeError, AttributeError, KeyError)):
+            return True
         return False
 
     def add(self, message):
+        if any(re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(word), message) for word in self.mentions):
+            return
+        if any(message == label or message.startswith((label + " ", label + ":", label + "[", label + ".")) for label in self.skip):
+            return
         if message not in self.messages:
             self.messages.append(message)
 
@@ -106,16 +121,27 @@ class ModuleInput:
         self.constraints = constraints
 
     def extended(self, argument_spec, checks=()):
-        """This input with more options and checks (a connection plus a module's own)."""
+        """This input with more options and checks (a connection plus a module's own).
+
+        ``own`` is the added part alone: the site model validates a site's connection once and
+        each task's own options on their own.
+        """
         spec = dict(self.argument_spec)
         spec.update(argument_spec)
-        return ModuleInput(spec, self.checks + tuple(checks), **self.constraints)
+        whole = ModuleInput(spec, self.checks + tuple(checks), **self.constraints)
+        whole.own = ModuleInput(argument_spec, checks)
+        return whole
 
     def with_constraints(self, **constraints):
+        """This input with constraints on its own options (mutually_exclusive, required_if, ...)."""
         merged = dict(self.constraints)
         for key, value in constraints.items():
             merged[key] = list(merged.get(key, [])) + list(value)
-        return ModuleInput(self.argument_spec, self.checks, **merged)
+        whole = ModuleInput(self.argument_spec, self.checks, **merged)
+        own = getattr(self, "own", None)
+        if own is not None:
+            whole.own = own.with_constraints(**constraints)
+        return whole
 
     def module_kwargs(self):
         """What AnsibleModule takes: the argument spec and its constraints."""
@@ -136,11 +162,11 @@ class ModuleInput:
         """Validate ``args`` as the module would, before it runs: ``(params, problems)``.
 
         Each option is validated on its own, so that every error is attributed to the option it
-        is about and worded with ``n(option)``. The checks run only when no option failed its type
-        (they expect converted values), as in a module.
+        is about and worded with ``n(option)``; then the checks run, as in a module.
         """
         problems = Problems()
         params = {}
+        failed = []
         for option in sorted(set(args) - set(self.argument_spec)):
             problems.add("%s is not an option of this module (a bug in the site model)" % n(option))
         for option, spec in self.argument_spec.items():
@@ -149,9 +175,9 @@ class ModuleInput:
             params.update(result.validated_parameters)
             for error in result.errors.errors:
                 problems.add(self._describe(option, spec, error, n, env_hint))
-        if problems.messages:
-            return params, problems
-        if self.constraints:
+                failed.append(option)
+                params[option] = None
+        if self.constraints and not failed:
             result = ArgumentSpecValidator(self.argument_spec, **self.constraints).validate(dict((k, v) for k, v in args.items() if v is not None))
             for error in result.errors.errors:
                 if isinstance(error, _CONSTRAINT_ERRORS):
@@ -159,8 +185,12 @@ class ModuleInput:
                     for option in sorted(self.argument_spec, key=len, reverse=True):
                         message = _rename(message, option, n(option))
                     problems.add(message)
-        if not problems.messages:
-            self.run_checks(params, n, problems)
+        # The checks run on the options that passed; one that failed its type is left unset, and
+        # what the checks would add about it is dropped (its first problem is the one to fix).
+        checks = Problems(lenient=bool(failed), skip=[n(option) for option in failed])
+        self.run_checks(params, n, checks)
+        for message in checks.messages:
+            problems.add(message)
         return params, problems
 
     @staticmethod
