@@ -539,6 +539,9 @@ class SpecValidator:
         out = self._schema_errors(where, schema, value)
         if 200 <= status < 300:
             out += self.strict.check(where, schema, value, query or {}, absent=absent)
+        elif self.odata and status >= 400:
+            # The OData error shape (3cx-xapi.md: {"error":{"code","message","target","details","innerError"}} [C]).
+            out += self.strict.check(where, schema, value, {}, context=False)
         return out
 
 
@@ -574,7 +577,7 @@ class StrictShapes:
 
     def __init__(self, validator: "SpecValidator"):
         self.v = validator
-        self._shapes: dict[int, _Shape | None] = {}
+        self._shapes: dict[int, tuple[Any, _Shape | None]] = {}
         self._lock = threading.Lock()
 
     # ---- schema helpers -------------------------------------------------
@@ -599,11 +602,13 @@ class StrictShapes:
     def shape(self, node: Any) -> _Shape | None:
         key = id(node)
         with self._lock:
-            if key in self._shapes:
-                return self._shapes[key]
+            hit = self._shapes.get(key)
+            # The node is kept with its shape, so its id cannot be reused by another object.
+            if hit is not None and hit[0] is node:
+                return hit[1]
         result = self._build(node, 0)
         with self._lock:
-            self._shapes[key] = result
+            self._shapes[key] = (node, result)
         return result
 
     def _build(self, node: Any, depth: int) -> _Shape | None:

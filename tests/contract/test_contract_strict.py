@@ -359,3 +359,12 @@ def test_strict_rules_accept_the_vendors_own_examples(validators):
                     checked += 1
                     assert tw.strict.check("example", media["schema"], example["value"], {}) == [], (method, path, name)
     assert checked >= 40
+
+
+def test_threecx_error_reply_is_held_to_the_odata_error_shape(cx, expect_violations):
+    assert cx.call("GET", "/Queues(999)").status_code == 404
+    cx.lab.faults("threecx", {"method": "GET", "path": r"^/xapi/v1/Queues\(", "action": {"kind": "reshape", "drop": ["target"], "add": {"lab_extra": 1}}})
+    resp = cx.call("GET", "/Queues(999)")
+    assert resp.status_code == 500
+    assert "documented property target of Pbx.ODataErrors.MainError is missing (at error)" in resp.text
+    assert "property lab_extra is not documented for Pbx.ODataErrors.ODataError" in resp.text
