@@ -36,6 +36,9 @@ from ansible.module_utils.errors import (
     RequiredTogetherError,
 )
 
+# The longest run of a value that a message quotes.
+QUOTE = 200
+
 _CONSTRAINT_ERRORS = (MutuallyExclusiveError, RequiredByError, RequiredIfError, RequiredOneOfError, RequiredTogetherError)
 
 
@@ -66,6 +69,8 @@ class Problems:
         return False
 
     def add(self, message):
+        # A 3,000-character paste is named, not echoed: long runs are cut to QUOTE characters.
+        message = re.sub(r"\S{%d,}" % (QUOTE + 1), lambda m: "%s... (%d characters)" % (m.group()[:QUOTE], len(m.group())), message)
         if any(re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(word), message) for word in self.mentions):
             return
         if any(message == label or message.startswith((label + " ", label + ":", label + "[", label + ".")) for label in self.skip):
@@ -177,7 +182,15 @@ class ModuleInput:
                 problems.add(self._describe(option, spec, error, n, env_hint))
                 failed.append(option)
                 params[option] = None
-        if self.constraints and not failed:
+        # The checks run on the options that passed; one that failed its type is left unset, and
+        # what the checks would add about it is dropped (its first problem is the one to fix).
+        checks = Problems(lenient=bool(failed), skip=[n(option) for option in failed])
+        self.run_checks(params, n, checks)
+        for message in checks.messages:
+            problems.add(message)
+        # The module enforces its constraints (mutually_exclusive, required_if) too; they are
+        # reported only when no check said more precisely what is wrong.
+        if self.constraints and not problems.messages:
             result = ArgumentSpecValidator(self.argument_spec, **self.constraints).validate(dict((k, v) for k, v in args.items() if v is not None))
             for error in result.errors.errors:
                 if isinstance(error, _CONSTRAINT_ERRORS):
@@ -185,12 +198,6 @@ class ModuleInput:
                     for option in sorted(self.argument_spec, key=len, reverse=True):
                         message = _rename(message, option, n(option))
                     problems.add(message)
-        # The checks run on the options that passed; one that failed its type is left unset, and
-        # what the checks would add about it is dropped (its first problem is the one to fix).
-        checks = Problems(lenient=bool(failed), skip=[n(option) for option in failed])
-        self.run_checks(params, n, checks)
-        for message in checks.messages:
-            problems.add(message)
         return params, problems
 
     @staticmethod

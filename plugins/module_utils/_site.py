@@ -28,7 +28,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threec
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_inputs as tw
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import Names, Problems
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import REGION_EDGES, region_name, sip_uri
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_fqdn, check_sip_domain_name
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_fqdn, check_phone_number, check_sip_domain_name
 
 SIDES = ("twilio", "threecx")
 
@@ -39,7 +39,11 @@ _QUOTE = 200
 
 
 class Variable:
-    """A site variable: its type, default (None: no default), choices, and whether it is secret."""
+    """A site variable: its type, default (None: no default), choices, and whether it is secret.
+
+    ``choices`` only for a variable whose values are the site model's own (an auth mode, a group
+    type); a variable that feeds a module option is checked by that option's own choices.
+    """
 
     def __init__(self, name, kind, default=None, choices=None, required=False, secret=False, elements=None):
         self.name = name
@@ -65,16 +69,16 @@ TWILIO_VARIABLES = dict(
     (
         _v("twilio_sip_domain_name", "str", required=True),
         _v("twilio_sip_domain_friendly_name", "str", ""),
-        _v("twilio_sip_domain_region", "str", "", choices=("",) + tuple(REGION_EDGES)),
+        _v("twilio_sip_domain_region", "str", ""),
         _v("twilio_sip_domain_auth_mode", "str", "ip_acl", choices=("ip_acl", "credentials", "both")),
         _v("twilio_sip_domain_pbx_public_ips", "list", [], elements="str"),
         _v("twilio_sip_domain_credentials", "list", [], elements="dict", secret=True),
-        _v("twilio_sip_domain_update_password", "str", "on_create", choices=("always", "on_create")),
+        _v("twilio_sip_domain_update_password", "str", "on_create"),
         _v("twilio_sip_domain_acl_name", "str", ""),
         _v("twilio_sip_domain_credential_list_name", "str", ""),
         _v("twilio_sip_domain_purge_mappings", "bool", False),
         _v("twilio_sip_domain_voice_url", "str", ""),
-        _v("twilio_sip_domain_voice_method", "str", "POST", choices=("GET", "POST")),
+        _v("twilio_sip_domain_voice_method", "str", "POST"),
         _v("twilio_sip_domain_twiml_app", "str", ""),
         _v("twilio_sip_domain_studio_flow", "str", ""),
         _v("twilio_sip_domain_voice_fallback_url", "str", ""),
@@ -101,11 +105,11 @@ THREECX_VARIABLES = dict(
         _v("threecx_fallback_parameter_names", "dict", {}),
         _v("threecx_fallback_trunk_name", "str", "Twilio SIP Domain Trunk"),
         _v("threecx_fallback_port", "int", 5060),
-        _v("threecx_fallback_transport", "str", "UDP", choices=("UDP", "TCP", "TLS")),
+        _v("threecx_fallback_transport", "str", "UDP"),
         _v("threecx_fallback_auth_mode", "str", "ip_based", choices=("ip_based", "credentials")),
         _v("threecx_fallback_auth_id", "str", ""),
         _v("threecx_fallback_auth_password", "str", "", secret=True),
-        _v("threecx_fallback_update_password", "str", "on_create", choices=("on_create", "always")),
+        _v("threecx_fallback_update_password", "str", "on_create"),
         _v("threecx_fallback_did", "str", required=True),
         _v("threecx_fallback_group_type", "str", "queue", choices=("queue", "ring_group")),
         _v("threecx_fallback_group_number", "str", required=True),
@@ -115,7 +119,7 @@ THREECX_VARIABLES = dict(
         _v("threecx_fallback_queue_timeout", "int", 10),
         _v("threecx_fallback_fallback_number", "str", required=True),
         _v("threecx_fallback_outbound_rule_name", "str", "Twilio fallback"),
-        _v("threecx_fallback_outbound_rule_position", "str", "first", choices=("first", "last", "keep")),
+        _v("threecx_fallback_outbound_rule_position", "str", "first"),
         _v("threecx_fallback_departments", "list", [], elements="str"),
     )
 )
@@ -131,9 +135,10 @@ def _typed(var, value):
     (the module would split it at commas), and so is a list where a string belongs.
     """
     kind = var.kind
+    shown = "(not shown: it is secret)" if var.secret else _quote(value)
     if kind == "str":
         if isinstance(value, bool) or not isinstance(value, (str, int)):
-            raise ValueError("%s must be %s; got %s %s" % (var.name, _TYPE_WORDS[kind], type(value).__name__, _quote(value)))
+            raise ValueError("%s must be %s; got %s %s" % (var.name, _TYPE_WORDS[kind], type(value).__name__, shown))
         return str(value)
     if kind == "int":
         if isinstance(value, bool):
@@ -152,7 +157,8 @@ def _typed(var, value):
     if kind == "list":
         if not isinstance(value, (list, tuple)):
             hint = " (write it as a YAML list, for example [%s])" % _quote(value) if isinstance(value, str) else ""
-            raise ValueError("%s must be a list%s; got %s %s" % (var.name, hint, type(value).__name__, "" if var.secret else _quote(value)))
+            hint = "" if var.secret else hint
+            raise ValueError("%s must be a list%s; got %s %s" % (var.name, hint, type(value).__name__, shown))
         items = list(value)
         for index, item in enumerate(items):
             if var.elements == "str" and (isinstance(item, bool) or not isinstance(item, (str, int))):
@@ -162,7 +168,7 @@ def _typed(var, value):
         return [str(item) for item in items] if var.elements == "str" else items
     if kind == "dict":
         if not isinstance(value, dict):
-            raise ValueError("%s must be a mapping; got %s %s" % (var.name, type(value).__name__, _quote(value)))
+            raise ValueError("%s must be a mapping; got %s %s" % (var.name, type(value).__name__, shown))
         return dict(value)
     raise AssertionError(kind)
 
@@ -318,9 +324,6 @@ def _twilio_side(v, problems):
         ip_access_control_lists="twilio_sip_domain_acl_name",
         credential_lists="twilio_sip_domain_credential_list_name",
     )
-    with problems:
-        if v["twilio_sip_domain_voice_fallback_url"] and v["twilio_sip_domain_twiml_app"]:
-            raise ValueError("twilio_sip_domain_voice_fallback_url cannot be combined with twilio_sip_domain_twiml_app (the app brings its own)")
     tasks["sip_domain"] = _task("twilio_sip_domain", tw.SIP_DOMAIN, domain, domain_names, problems)
     return dict(
         region=region,
@@ -542,6 +545,12 @@ def plan(variables, sides=SIDES):
                 address = check_fqdn("threecx_fallback_sip_domain", address)
         result["sip_address"] = address
         result["threecx"] = _threecx_side(values, address, problems)
+        with problems:
+            # The number the queue forwards to and the outbound rule matches: in full
+            # international format, so that the same number reaches Twilio whatever the PBX's
+            # dialling rules (a module would take a national number too).
+            if values["threecx_fallback_fallback_number"] and not str(values["threecx_fallback_fallback_number"]).startswith("+"):
+                check_phone_number("threecx_fallback_fallback_number", values["threecx_fallback_fallback_number"], require_plus=True)
         with problems:
             if values["threecx_fallback_auth_mode"] == "credentials" and not (
                 values["threecx_fallback_auth_id"] and values["threecx_fallback_auth_password"]

@@ -216,6 +216,9 @@ def check_domain(p, n, problems):
                     % (n("voice_url"), n("twiml_app"), n("studio_flow"), ", ".join(n(h) for h in handlers) or "none")
                 )
     with problems:
+        if p["voice_fallback_url"] and p["twiml_app"] is not None:
+            raise ValueError("%s cannot be combined with %s (the app brings its own)" % (n("voice_fallback_url"), n("twiml_app")))
+    with problems:
         if p["twiml_app"] is not None and not str(p["twiml_app"]).strip():
             raise ValueError("%s must be a TwiML App friendly name or AP SID, not empty" % n("twiml_app"))
     for option, prefix, kind in DOMAIN_LIST_OPTIONS:
