@@ -80,7 +80,7 @@ def test_base_image_is_pinned():
     if "@sha256:" in image:
         assert re.search(r"@sha256:[0-9a-f]{64}$", image), image
         return
-    repository, _, tag = image.rpartition(":")
+    repository, dummy, tag = image.rpartition(":")
     assert repository and "/" not in tag, "the base image %s has no tag: pin a version or a digest" % image
     assert tag != "latest", "the base image %s is not pinned: name a published version or a digest" % image
     assert re.match(r"^\d+(\.\d+)+", tag), "the base image tag %s is not a version" % tag
