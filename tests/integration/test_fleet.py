@@ -30,6 +30,7 @@ import pytest
 import yaml
 
 from tests.integration.conftest import collect_secrets
+from tests.support import site_cases
 from tests.integration.test_targets import AMBIENT_PREFIXES, leaks
 from tests.support.collection import REPO_ROOT, collections_path
 
@@ -183,13 +184,16 @@ def test_second_run_changes_nothing_and_only_reads(fleet):
 
 
 def test_a_bad_site_fails_before_any_request_while_the_others_converge(fleet, tmp_path):
+    # The site a module would refuse late (threecx_template, after the Twilio side was made) is
+    # refused by the site model before any request. wombat-sydney is alone in its Twilio account
+    # (AU1) and on its PBX, so every request for it can be told from the others'.
     fleet.lab.reset()
-    bad_site = "falcon-dubai"
+    bad_site = "wombat-sydney"
     broken = tmp_path / "inventory"
     shutil.copytree(INVENTORY, broken)
     host_vars = broken / "host_vars" / f"{bad_site}.yml"
     site_vars = yaml.safe_load(host_vars.read_text())
-    site_vars["threecx_fallback_fallback_number"] = "97145550199"  # no leading +
+    site_vars["threecx_fallback_template_name"] = "gulf-o'neil-cid.pv.xml"
     host_vars.write_text(yaml.safe_dump(site_vars))
 
     mark = fleet.mark()
@@ -197,11 +201,14 @@ def test_a_bad_site_fails_before_any_request_while_the_others_converge(fleet, tm
     assert rc == 2, report["_log"]
     sites = by_site(report)
     assert sites[bad_site]["status"] == "failed"
-    assert "threecx_fallback_fallback_number" in sites[bad_site]["failure"]["msg"]
+    assert "threecx_fallback_template_name" in sites[bad_site]["failure"]["msg"]
     assert sites[bad_site]["changed_tasks"] == []
     assert {s["status"] for name, s in sites.items() if name != bad_site} == {"changed"}
-    # Nothing reached the bad site's PBX, nor its SIP Domain.
-    assert [e for entries in fleet.requests(mark).values() for e in entries if e.get("pbx") == bad_site] == []
+    # Not one request for the bad site, to either vendor (not even a token request).
+    requests = [e for entries in fleet.requests(mark).values() for e in entries]
+    assert [e for e in requests if e.get("pbx") == bad_site] == []
+    assert [e for e in requests if ".au1.twilio.com" in str(e.get("host"))] == []
+    assert requests, "the other sites' requests are in the log"
     assert f"{bad_site}.sip.twilio.com" not in fleet.twilio_domain_names()
 
     rc, report = fleet.run("fixed")
@@ -226,6 +233,45 @@ def test_a_failed_batch_stops_the_rollout(fleet, tmp_path):
     assert statuses[0] == "failed"
     assert statuses[1] == "changed"  # same batch: it ran
     assert set(statuses[2:]) == {"not run"}
+
+
+def test_every_bad_site_of_the_table_fails_before_any_request(fleet, tmp_path):
+    """Each bad case of tests/support/site_cases.py as a site of one fleet: all refused, none sends a request.
+
+    The bad sites use a PBX and a Twilio account (IE1) of their own; a good site in the same run
+    (on its own PBX, in US1) shows that the run does reach the lab.
+    """
+    fleet.lab.reset()
+    with fleet.lab._session() as session:
+        reply = session.post(fleet.lab.control_urls["threecx"] + "/pbxs", json={"names": ["bad-sites"]}, timeout=60)
+        assert reply.status_code == 200, reply.text
+    inventory = tmp_path / "inventory"
+    shutil.copytree(INVENTORY, inventory)
+    good = "acme-dallas"
+    base = yaml.safe_load((INVENTORY / "host_vars" / f"{good}.yml").read_text())
+    hosts = {good: None}
+    for case_id, change, _variable in site_cases.BAD:
+        name = "bad-" + case_id
+        hosts[name] = None
+        site_vars = dict(base, lab_pbx="{{ lab.threecx.pbxs['bad-sites'] }}", lab_account="{{ lab.twilio.accounts.ie1 }}")
+        site_vars.update(change)
+        (inventory / "host_vars" / f"{name}.yml").write_text(yaml.safe_dump(site_vars, allow_unicode=True))
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {"children": {"us1": {"hosts": hosts}}}}))
+
+    mark = fleet.mark()
+    rc, report = fleet.run("bad-table", "-e", "fleet_serial=1000", "-e", "fleet_max_fail_percentage=100", inventory=inventory)
+    assert rc == 2, report["_log"]
+    sites = by_site(report)
+    assert sites[good]["status"] == "changed"
+    for case_id, _change, variable in site_cases.BAD:
+        site = sites["bad-" + case_id]
+        assert site["status"] == "failed", case_id
+        assert site["failure"]["task"] == "Check the site's variables and plan it (before any request)", (case_id, site["failure"])
+        assert variable in site["failure"]["msg"], (case_id, site["failure"]["msg"])
+    requests = [e for entries in fleet.requests(mark).values() for e in entries]
+    assert [e for e in requests if e.get("pbx") == "bad-sites"] == []
+    assert [e for e in requests if ".ie1.twilio.com" in str(e.get("host"))] == []
+    assert [e for e in requests if e.get("pbx") == good], "the good site's requests are in the log"
 
 
 def test_no_secret_in_any_output_report_or_lab_log(fleet):

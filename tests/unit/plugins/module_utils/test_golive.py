@@ -1,0 +1,183 @@
+"""The go-live checklist's judgement (_golive), on plain dicts shaped like the info modules' results."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _golive, _site
+from tests.support import site_cases
+
+SITE = _golive.site_facts(_site.plan(site_cases.site({})))
+TRUNK = "Twilio SIP Domain Trunk"
+
+TWILIO = {
+    "domains": [
+        {
+            "sid": "SD" + site_cases.HEX,
+            "domain_name": "acme.sip.twilio.com",
+            "sip_uri": "acme.sip.us1.twilio.com",
+            "voice_url": "https://voice.example.com/acme",
+            "voice_method": "POST",
+            "ip_access_control_lists": [{"friendly_name": "acme PBX", "ip_addresses": [{"ip": "203.0.113.10", "cidr_prefix_length": 32}]}],
+            "credential_lists": [],
+        }
+    ]
+}
+PBX = {
+    "system": {"version": "20.0.10"},
+    "trunks": [
+        {
+            "id": 7,
+            "number": "10000",
+            "name": TRUNK,
+            "template": "twilio-cid.pv.xml",
+            "registrar": "acme.sip.us1.twilio.com",
+            "outbound_proxy": "acme.sip.us1.twilio.com",
+            "did_numbers": ["+12125550100"],
+        },
+        {"id": 8, "number": "10001", "name": "PSTN"},
+    ],
+    "queues": [
+        {
+            "number": "800",
+            "members": ["100", "101"],
+            "no_answer_destination": {"type": "external", "external": "+12125550199"},
+        }
+    ],
+    "users": [
+        {"number": "100", "display_name": "Ada Lovelace", "dnd": False, "queue_status": "LoggedIn"},
+        {"number": "101", "display_name": "Alan Turing", "dnd": False, "queue_status": "LoggedIn"},
+    ],
+    "inbound_rules": [{"condition": "BasedOnDID", "data": "12125550100", "office_hours_destination": {"to": "Queue", "number": "800"}}],
+    "outbound_rules": [
+        {"name": "Twilio fallback", "priority": 0, "prefix": "+12125550199", "routes": [{"trunk_id": 7, "strip_digits": 0, "prepend": ""}]},
+        {"name": "PSTN", "priority": 1, "prefix": "+", "routes": [{"trunk_id": 8, "trunk_name": "PSTN"}]},
+    ],
+    "e164": {"enabled": False},
+    "caller_id": {
+        "variable": "$OriginatorCallerId",
+        "templates": [{"id": "twilio-cid.pv.xml", "found": True, "is_custom": True, "problem": None, "missing": [], "bindings": {}}],
+        "trunks": [{"name": TRUNK, "missing": []}],
+    },
+}
+
+
+def judged(twilio=None, pbx=None, site=None, **kwargs):
+    results = _golive.judge(site or SITE, TWILIO if twilio is None else twilio, PBX if pbx is None else pbx, **kwargs)
+    return dict((r["id"], r) for r in results)
+
+
+def broken(path, value, source=PBX):
+    data = copy.deepcopy(source)
+    node = data
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    return data
+
+
+def test_a_converged_site_passes_every_item_in_the_guides_order():
+    results = _golive.judge(SITE, TWILIO, PBX)
+    assert [r["id"] for r in results] == list(_golive.ITEM_IDS)
+    assert all(r["ok"] for r in results), [r for r in results if not r["ok"]]
+    assert all(r["fix"] is None for r in results)
+    assert "e164" in results[8]["id"] and "other trunks (PSTN)" in results[8]["detail"]
+
+
+@pytest.mark.parametrize(
+    "item,twilio,pbx,words",
+    [
+        ("sip_domain", {"domains": []}, None, ["no SIP Domain acme.sip.twilio.com in the us1 account"]),
+        ("authentication", broken(["domains", 0, "ip_access_control_lists"], [], TWILIO), None, ["no IP ACL is mapped"]),
+        (
+            "authentication",
+            broken(["domains", 0, "ip_access_control_lists", 0, "ip_addresses"], [{"ip": "198.51.100.1", "cidr_prefix_length": 32}], TWILIO),
+            None,
+            ["203.0.113.10/32 is in no IP ACL", "198.51.100.1/32"],
+        ),
+        ("handler", broken(["domains", 0, "voice_url"], "https://other.example.com/x", TWILIO), None, ["not the site's"]),
+        ("template", None, broken(["caller_id", "templates", 0, "missing"], ["pai_user_part", "from_user_part"]), ["does not bind PAI, From user part"]),
+        ("template", None, broken(["caller_id", "trunks", 0, "missing"], ["ppi_user_part"]), ["does not send PPI"]),
+        ("trunk", None, broken(["trunks", 0, "registrar"], "other.sip.us1.twilio.com"), ["its registrar is other.sip.us1.twilio.com"]),
+        ("trunk", None, broken(["trunks"], []), ["no trunk named " + TRUNK]),
+        ("did_on_trunk", None, broken(["trunks", 0, "did_numbers"], ["+12125550111"]), ["is not on trunk", "+12125550111"]),
+        ("did_routed", None, broken(["inbound_rules"], []), ["no inbound rule routes DID +12125550100"]),
+        ("did_routed", None, broken(["inbound_rules", 0, "office_hours_destination"], {"to": "Extension", "number": "100"}), ["routes to Extension 100"]),
+        ("outbound_rule", None, broken(["outbound_rules"], PBX["outbound_rules"][1:]), ["sends route 1 to PSTN", "the first that matches"]),
+        ("outbound_rule", None, broken(["queues", 0, "no_answer_destination"], {"type": "voicemail", "number": "100"}), ["Destination if no answer is voicemail 100"]),
+        ("outbound_rule", None, broken(["outbound_rules", 0, "routes", 0, "prepend"], "9"), ['prepends "9"']),
+        ("e164", None, broken(["e164"], {"enabled": True}), ["Process E164 numbers is on"]),
+        ("agents", None, broken(["users"], [dict(u, dnd=True) for u in PBX["users"]]), ["none of them can be rung", "100 (Ada Lovelace)"]),
+        ("agents", None, broken(["queues", 0, "members"], []), ["has no members"]),
+    ],
+)
+def test_each_broken_part_fails_its_item_with_the_guides_fix(item, twilio, pbx, words):
+    results = judged(twilio, pbx)
+    assert results[item]["ok"] is False, results[item]
+    for word in words:
+        assert word in results[item]["detail"], results[item]["detail"]
+    assert results[item]["fix"] == _golive.FIXES[item]
+    others = set(r["id"] for r in results.values() if r["ok"] is False) - {item}
+    assert others <= FOLLOWS.get(item, set()), others
+
+
+# What fails with an item because it needs the same object (no domain: no handler to ask either).
+FOLLOWS = {"sip_domain": {"handler", "authentication"}, "trunk": {"did_on_trunk", "outbound_rule"}}
+
+
+def test_a_catch_all_rule_above_the_twilio_rule_is_the_one_taken():
+    rules = [{"name": "All", "priority": 0, "prefix": "+", "routes": [{"trunk_id": 8, "trunk_name": "PSTN"}]}] + [
+        dict(r, priority=r["priority"] + 1) for r in PBX["outbound_rules"]
+    ]
+    result = judged(pbx=broken(["outbound_rules"], rules))["outbound_rule"]
+    assert result["ok"] is False and "outbound rule All (prefix +), the first that matches +12125550199" in result["detail"]
+
+
+def test_an_unreadable_side_fails_its_items_with_the_reads_message():
+    results = judged(twilio={"failed": True, "msg": "HTTP 401: Authenticate"}, pbx={"failed": True, "msg": "no reply"})
+    assert results["sip_domain"]["detail"] == "could not read the SIP Domain: HTTP 401: Authenticate"
+    assert results["e164"]["detail"] == "could not read the PBX: no reply"
+
+
+def test_the_handler_reply_decides_the_handler_item():
+    assert judged(handler={"status": 200})["handler"]["ok"] is True
+    failed = judged(handler={"status": 500})["handler"]
+    assert failed["ok"] is False and "answered HTTP 500" in failed["detail"]
+    assert "got no answer: timed out" in judged(handler={"status": -1, "msg": "timed out"})["handler"]["detail"]
+    assert "go_live_check_skip_handler_check is set" in judged(skip_handler_check=True)["handler"]["detail"]
+
+
+def test_the_probe_item():
+    ok = _golive.judge_probe({"final": True, "status_code": 200, "reason": "OK", "rtt_ms": 3.2, "target": "h:5060"}, "h", "udp", "site", 2, 2)
+    assert ok["ok"] is True and ok["detail"] == "h:5060 over UDP from site answered 200 OK in 3.2 ms"
+    lost = _golive.judge_probe({"final": False, "reachable": False, "attempts": 3, "error": "timed out"}, "h", "udp", "site", 0.5, 1)
+    assert lost["ok"] is False and "after 3 tries in 1.0 s: timed out" in lost["detail"] and lost["fix"] == _golive.FIXES["sip_probe"]
+
+
+def test_the_test_call_outcomes():
+    caller, to = "+17735550142", "+12125550199"
+
+    def call(placed, log=None):
+        return _golive.judge_test_call(SITE, True, placed, log, caller, to, "2026-01-01T00:00:00Z")
+
+    assert _golive.judge_test_call(SITE, False, None, None, caller, to, "")["ok"] is None
+    assert call({"placed": False})["ok"] is None
+    refused = call({"placed": True, "answered": False, "sip_status": 403, "sip_reason": "Forbidden"})
+    assert refused["ok"] is False and refused["fix"] == _golive.FIXES["authentication"] and "answered 403 Forbidden" in refused["detail"]
+    assert call({"placed": True, "answered": False})["fix"] == _golive.FIXES["sip_probe"]
+    unseen = call({"placed": True, "answered": True}, {"calls": []})
+    assert unseen["ok"] is False and "has no call to +12125550199" in unseen["detail"]
+    log = {"calls": [{"sid": "CA1", "to_user": "12125550199", "from_user": "+12125550100", "status": "completed"}]}
+    trunk_number = call({"placed": True, "answered": True}, log)
+    assert trunk_number["ok"] is False and trunk_number["fix"] == _golive.FIXES["template"]
+    log["calls"][0]["from_user"] = caller
+    assert call({"placed": True, "answered": True}, log)["ok"] is True
+
+
+def test_summary_and_failure_message():
+    results = _golive.judge(SITE, TWILIO, broken(["e164"], {"enabled": True}))
+    summary = _golive.summary(results)
+    assert summary["ok"] == 9 and summary["failed"] == ["e164"] and summary["skipped"] == []
+    assert _golive.failure_message(results).startswith("Go-live checks failed (1 of 10): e164: Process E164 numbers is on")
