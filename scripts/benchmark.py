@@ -22,9 +22,9 @@ BIN = Path(sys.executable).parent
 LAB_INVENTORY = ROOT / "inventories" / "lab"
 REGIONS = ("us1", "ie1", "au1")
 SAMPLE_SECONDS = 0.05
-RECAP = re.compile(
-    r"^(?P<host>\S+)\s+: ok=(?P<ok>\d+)\s+changed=(?P<changed>\d+)\s+unreachable=\d+\s+failed=(?P<failed>\d+)\s+skipped=(?P<skipped>\d+)"
-)
+PAIRS = 3
+# The benchmark's task counter (scripts/benchmark_plugins/task_counter.py).
+COUNTER = ROOT / "scripts" / "benchmark_plugins"
 
 
 # ---------------------------------------------------------------------------- memory
@@ -57,7 +57,11 @@ def tree_rss_kib(root: int) -> int:
 
 
 def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> dict:
-    """Run cmd; wall time and the peak of its process tree's summed RSS."""
+    """Run cmd; wall time, CPU seconds of its whole process tree, and the peak of its summed RSS.
+
+    The CPU time is what os.wait4 reports for the process and every descendant it waited for
+    (Ansible's workers and the module processes they ran); the lab is no descendant.
+    """
     peak = 0
     start = time.monotonic()
     with open(log, "w") as out:
@@ -72,18 +76,21 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> d
 
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        rc = proc.wait()
+        _pid, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
         done.set()
         sampler.join()
     wall = time.monotonic() - start
-    recap = {}
-    for line in log.read_text(errors="replace").splitlines():
-        m = RECAP.match(line)
-        if m:
-            recap[m["host"]] = {k: int(m[k]) for k in ("ok", "changed", "failed", "skipped")}
     # Other work on the machine inflates wall times: the 1-minute load average says how much.
     load = round(os.getloadavg()[0], 2)
-    return {"rc": rc, "wall_seconds": round(wall, 1), "peak_rss_mib": round(peak / 1024, 1), "load_1m_at_end": load, "recap": recap, "log": str(log)}
+    return {
+        "rc": proc.returncode,
+        "wall_seconds": round(wall, 2),
+        "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mib": round(peak / 1024, 1),
+        "load_1m_at_end": load,
+        "log": str(log),
+    }
 
 
 # ---------------------------------------------------------------------------- lab
@@ -133,8 +140,8 @@ def write_inventory(directory: Path, names: list[str]) -> None:
     (directory / "hosts.yml").write_text(json.dumps({"all": {"children": groups}}, indent=1) + "\n")
 
 
-FLOOR_PLAY = """- name: "Floor - as many trivial tasks per site as site.yml ran, on the controller"
-  hosts: all
+FLOOR_PLAY = """- name: "Floor - one ansible.builtin.ping per API task that site.yml ran, on the controller ({pings} per site)"
+  hosts: {hosts}
   connection: local
   gather_facts: false
   vars:
@@ -144,14 +151,28 @@ FLOOR_PLAY = """- name: "Floor - as many trivial tasks per site as site.yml ran,
 """
 
 
-def write_floor_play(path: Path, tasks: int) -> None:
-    body = "\n".join(f"    - name: Ping {i}\n      ansible.builtin.ping:" for i in range(tasks))
-    path.write_text(FLOOR_PLAY.format(tasks=body))
+def write_floor_play(path: Path, api_tasks: dict[str, int]) -> None:
+    """One play per distinct API task count, over the hosts that ran that many."""
+    by_count: dict[int, list[str]] = collections.defaultdict(list)
+    for host, count in sorted(api_tasks.items()):
+        by_count[count].append(host)
+    plays = []
+    for count, hosts in sorted(by_count.items()):
+        body = "\n".join(f"    - name: Ping {i}\n      ansible.builtin.ping:" for i in range(count))
+        plays.append(FLOOR_PLAY.format(pings=count, hosts=":".join(hosts), tasks=body))
+    path.write_text("---\n" + "\n".join(plays))
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
 
 
 # ---------------------------------------------------------------------------- main
-def bench(n: int, work: Path) -> dict:
+def bench(n: int, work: Path, pairs: int) -> dict:
     home = work / f"lab-{n}"
+    counts_file = work / f"counts-{n}.json"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TWILIO_", "THREECX_", "ANSIBLE_"))}
     env.update(
         LAB_HOME=str(home),
@@ -159,6 +180,9 @@ def bench(n: int, work: Path) -> dict:
         ANSIBLE_NOCOLOR="1",
         ANSIBLE_LOCAL_TEMP=str(work / "ansible-tmp"),
         VOIP_FLEET_REPORT_DIR=str(work / f"report-{n}"),
+        ANSIBLE_CALLBACK_PLUGINS=str(COUNTER),
+        ANSIBLE_CALLBACKS_ENABLED="voip.threecx_twilio.fleet_report,task_counter",
+        VOIP_TASK_COUNT_FILE=str(counts_file),
         PATH=str(BIN) + os.pathsep + os.environ.get("PATH", ""),
     )
     lab = Lab(home, env)
@@ -169,23 +193,47 @@ def bench(n: int, work: Path) -> dict:
     try:
         lab.cli("pbx", "add", *names)
         # The lab inventory finds endpoints.json through LAB_HOME; the repository's ansible.cfg
-        # gives the collections path and the fleet report (cwd = repository).
+        # gives the collections path (cwd = repository).
         playbook = [str(BIN / "ansible-playbook"), "-i", str(inventory)]
-        out = {"sites": n}
-        for label in ("converge", "rerun"):
-            mark = lab.mark()
-            result = run_measured(playbook + ["site.yml"], env, ROOT, work / f"{label}-{n}.log")
-            result["calls_per_site"] = calls_per_site(lab.requests_since(mark), n)
-            out[label] = result
-            print(f"N={n} {label}: rc={result['rc']} {result['wall_seconds']} s, peak {result['peak_rss_mib']} MiB", file=sys.stderr)
-        tasks = max(sum(v[k] for k in ("ok", "skipped", "failed")) for v in out["converge"]["recap"].values())
+        out: dict = {"sites": n}
+        mark = lab.mark()
+        converge = run_measured(playbook + ["site.yml"], env, ROOT, work / f"converge-{n}.log")
+        converge["calls_per_site"] = calls_per_site(lab.requests_since(mark), n)
+        out["converge"] = converge
+        print(f"N={n} converge: rc={converge['rc']} {converge['wall_seconds']} s, {converge['cpu_seconds']} CPU s", file=sys.stderr)
+        if converge["rc"] != 0:
+            return out
+        # A no-change site.yml (A) and its floor (B), in turn: A B A B ... so that a change of
+        # the machine's load falls on both alike.
         floor_play = work / f"floor-{n}.yml"
-        write_floor_play(floor_play, tasks)
-        out["floor"] = run_measured(playbook + [str(floor_play)], env, ROOT, work / f"floor-{n}.log")
-        out["floor"]["tasks_per_site"] = tasks
-        print(f"N={n} floor: {out['floor']['wall_seconds']} s, peak {out['floor']['peak_rss_mib']} MiB", file=sys.stderr)
-        for run in ("converge", "rerun", "floor"):
-            out[run].pop("recap")
+        out["pairs"] = []
+        for i in range(pairs):
+            mark = lab.mark()
+            rerun = run_measured(playbook + ["site.yml"], env, ROOT, work / f"rerun-{n}-{i}.log")
+            rerun["calls_per_site"] = calls_per_site(lab.requests_since(mark), n)
+            counts = json.loads(counts_file.read_text())
+            rerun["tasks_per_site"] = max(c["tasks"] for c in counts.values())
+            rerun["api_tasks_per_site"] = max(c["api_tasks"] for c in counts.values())
+            rerun["controller_tasks_per_site"] = max(c["tasks"] - c["api_tasks"] for c in counts.values())
+            if i == 0:
+                write_floor_play(floor_play, dict((h, c["api_tasks"]) for h, c in counts.items()))
+            floor = run_measured(playbook + [str(floor_play)], env, ROOT, work / f"floor-{n}-{i}.log")
+            pair = {
+                "rerun": rerun,
+                "floor": floor,
+                "cpu_ratio": round(rerun["cpu_seconds"] / floor["cpu_seconds"], 3) if floor["cpu_seconds"] else None,
+                "wall_ratio": round(rerun["wall_seconds"] / floor["wall_seconds"], 3) if floor["wall_seconds"] else None,
+            }
+            out["pairs"].append(pair)
+            print(
+                f"N={n} pair {i + 1}: rerun {rerun['cpu_seconds']} CPU s / {rerun['wall_seconds']} s, floor {floor['cpu_seconds']} CPU s / "
+                f"{floor['wall_seconds']} s, CPU ratio {pair['cpu_ratio']}",
+                file=sys.stderr,
+            )
+            if rerun["rc"] != 0 or floor["rc"] != 0:
+                break
+        out["median_cpu_ratio"] = round(median([p["cpu_ratio"] for p in out["pairs"]]), 3)
+        out["median_wall_ratio"] = round(median([p["wall_ratio"] for p in out["pairs"]]), 3)
         return out
     finally:
         lab.cli("down")
@@ -217,38 +265,49 @@ def machine() -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        "| sites | run | wall (s) | ratio to floor | peak controller memory (MiB) | load (1 min) at end | API requests per site |",
-        "|---|---|---|---|---|---|---|",
+        "| sites | run | CPU (s) | wall (s) | CPU ratio | wall ratio | tasks per site (API / controller only) | peak memory (MiB) | load at end | API requests per site |",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["runs"]:
-        floor = r["floor"]["wall_seconds"]
-        for label in ("converge", "rerun", "floor"):
-            run = r[label]
-            ratio = f"{run['wall_seconds'] / floor:.1f}x" if label != "floor" and floor else "1.0x"
-            calls = ", ".join(f"{k} {v:g}" for k, v in run.get("calls_per_site", {}).items()) or "-"
-            name = label if label != "floor" else f"floor ({run['tasks_per_site']} pings per site)"
-            lines.append(f"| {r['sites']} | {name} | {run['wall_seconds']} | {ratio} | {run['peak_rss_mib']} | {run['load_1m_at_end']} | {calls} |")
+        c = r["converge"]
+        calls = ", ".join(f"{k} {v:g}" for k, v in c.get("calls_per_site", {}).items()) or "-"
+        lines.append(f"| {r['sites']} | converge | {c['cpu_seconds']} | {c['wall_seconds']} | | | | {c['peak_rss_mib']} | {c['load_1m_at_end']} | {calls} |")
+        for i, p in enumerate(r.get("pairs", []), 1):
+            a, b = p["rerun"], p["floor"]
+            calls = ", ".join(f"{k} {v:g}" for k, v in a.get("calls_per_site", {}).items()) or "-"
+            tasks = f"{a['tasks_per_site']} ({a['api_tasks_per_site']} / {a['controller_tasks_per_site']})"
+            lines.append(
+                f"| {r['sites']} | no-change {i} | {a['cpu_seconds']} | {a['wall_seconds']} | {p['cpu_ratio']} | {p['wall_ratio']} | {tasks} | "
+                f"{a['peak_rss_mib']} | {a['load_1m_at_end']} | {calls} |"
+            )
+            lines.append(f"| {r['sites']} | floor {i} | {b['cpu_seconds']} | {b['wall_seconds']} | | | {a['api_tasks_per_site']} pings | {b['peak_rss_mib']} | {b['load_1m_at_end']} | - |")
+        if r.get("pairs"):
+            lines.append(f"| {r['sites']} | **median** | | | **{r['median_cpu_ratio']}** | **{r['median_wall_ratio']}** | | | | |")
     return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
-    sizes = [int(a) for a in argv] or [10, 50]
+    pairs = PAIRS
+    if argv and argv[0].startswith("--pairs="):
+        pairs = int(argv.pop(0).split("=", 1)[1])
+    sizes = [int(a) for a in argv] or [5, 10, 50]
     out_dir = ROOT / ".build" / "benchmark"
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="voip-bench-") as tmp:
         work = Path(tmp)
         results = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": []}
         for n in sizes:
-            results["runs"].append(bench(n, work))
-            failed = [label for label in ("converge", "rerun", "floor") if results["runs"][-1][label]["rc"] != 0]
+            run = bench(n, work, pairs)
+            results["runs"].append(run)
+            logs = [run["converge"]] + [x for p in run.get("pairs", []) for x in (p["rerun"], p["floor"])]
+            failed = [x for x in logs if x["rc"] != 0]
+            for x in failed:
+                shutil.copy(x["log"], out_dir / Path(x["log"]).name)
+            for x in logs:
+                x.pop("log", None)
             if failed:
-                for label in failed:
-                    shutil.copy(results["runs"][-1][label]["log"], out_dir / f"{label}-{n}.log")
-                print(f"N={n}: {', '.join(failed)} failed; logs in {out_dir}", file=sys.stderr)
+                print(f"N={n}: {len(failed)} run(s) failed; logs in {out_dir}", file=sys.stderr)
                 return 1
-    for run in results["runs"]:
-        for label in ("converge", "rerun", "floor"):
-            run[label].pop("log", None)
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     m = results["machine"]
     print(f"machine: {m['cpus']} CPUs, {m['memory_mib']} MiB, Python {m['python']}, ansible-core {m['ansible_core']}, forks {m['forks']}")

@@ -59,12 +59,7 @@ options:
     type: dict
 extends_documentation_fragment:
   - voip.threecx_twilio.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Sends nothing in any mode.
-  diff_mode:
-    support: none
+  - voip.threecx_twilio.attributes.INFO_MODULE
 author:
   - voip.threecx_twilio developers
 """

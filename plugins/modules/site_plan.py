@@ -39,12 +39,7 @@ options:
     default: [twilio, threecx]
 extends_documentation_fragment:
   - voip.threecx_twilio.attributes
-attributes:
-  check_mode:
-    support: full
-    details: Sends nothing in any mode.
-  diff_mode:
-    support: none
+  - voip.threecx_twilio.attributes.INFO_MODULE
 author:
   - voip.threecx_twilio developers
 notes:
@@ -54,13 +49,9 @@ notes:
 """
 
 EXAMPLES = r"""
-- name: Check every site of the inventory, without sending anything
-  hosts: all
-  gather_facts: false
-  connection: local
-  tasks:
-    - name: Check the site's variables
-      voip.threecx_twilio.site_plan:
+# In a play over the customer sites (connection: local, gather_facts: false), as site.yml does.
+- name: Check the site's variables and plan it, without sending anything
+  voip.threecx_twilio.site_plan:
 
 - name: Check only the Twilio side of a site
   voip.threecx_twilio.site_plan:
