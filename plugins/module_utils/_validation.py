@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import SIP_SUFFIX
+
 
 def check_digits(params, option, min_length=0, max_length=None, extra="", name=None):
     """``params[option]``, when set, must be digits (plus ``extra`` characters) of a bounded length.
@@ -156,7 +158,6 @@ def check_sip_uri(option, value):
 
 # ---- Twilio SIP side (appended) ------------------------------------------------------------
 
-_TWILIO_SIP_SUFFIX = ".sip.twilio.com"
 
 
 def check_sip_domain_name(option, value):
@@ -169,8 +170,8 @@ def check_sip_domain_name(option, value):
     text = str(value).strip().lower().rstrip(".")
     if not text:
         raise ValueError("%s must not be empty; give a short name such as acme or the full acme.sip.twilio.com" % option)
-    if text.endswith(_TWILIO_SIP_SUFFIX):
-        short = text[: -len(_TWILIO_SIP_SUFFIX)]
+    if text.endswith(SIP_SUFFIX):
+        short = text[: -len(SIP_SUFFIX)]
     elif text.endswith(".twilio.com") and ".sip." in text:
         short = text.split(".sip.", 1)[0]
         raise ValueError(
@@ -195,7 +196,7 @@ def check_sip_domain_name(option, value):
                 "%s may contain only letters, digits and hyphens (no leading or trailing hyphen, at most 63 per "
                 "dot-separated part); %r has the bad part %r" % (option, value, label)
             )
-    full = short + _TWILIO_SIP_SUFFIX
+    full = short + SIP_SUFFIX
     if len(full) > 253:
         raise ValueError("%s: %r is longer than a host name may be" % (option, value))
     return full
