@@ -65,7 +65,14 @@ def run_measured(cmd: list[str], env: dict[str, str], cwd: Path, log: Path) -> d
     peak = 0
     start = time.monotonic()
     with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, env=env, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            cmd,
+            env=env,
+            cwd=cwd,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
         done = threading.Event()
 
         def sample() -> None:
@@ -99,7 +106,14 @@ class Lab:
         self.home, self.env = home, env
 
     def cli(self, *args: str) -> None:
-        subprocess.run([sys.executable, "-m", "lab", *args], env=self.env, cwd=ROOT, check=True, stdin=subprocess.DEVNULL, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "lab", *args],
+            env=self.env,
+            cwd=ROOT,
+            check=True,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+        )
 
     def requests_since(self, cursor: dict[str, int]) -> dict[str, list[dict]]:
         return lab_requests.fetch(cursor, self.home)
@@ -135,7 +149,10 @@ def write_inventory(directory: Path, names: list[str]) -> None:
             f'threecx_fallback_fallback_number: "+1214666{i:04d}"',
         ]
         if ring_group:
-            lines += ["threecx_fallback_group_type: ring_group", 'threecx_fallback_group_number: "801"']
+            lines += [
+                "threecx_fallback_group_type: ring_group",
+                'threecx_fallback_group_number: "801"',
+            ]
         (directory / "host_vars" / f"{name}.yml").write_text("\n".join(lines) + "\n")
     (directory / "hosts.yml").write_text(json.dumps({"all": {"children": groups}}, indent=1) + "\n")
 
@@ -200,7 +217,10 @@ def bench(n: int, work: Path, pairs: int) -> dict:
         converge = run_measured(playbook + ["site.yml"], env, ROOT, work / f"converge-{n}.log")
         converge["calls_per_site"] = calls_per_site(lab.requests_since(mark), n)
         out["converge"] = converge
-        print(f"N={n} converge: rc={converge['rc']} {converge['wall_seconds']} s, {converge['cpu_seconds']} CPU s", file=sys.stderr)
+        print(
+            f"N={n} converge: rc={converge['rc']} {converge['wall_seconds']} s, {converge['cpu_seconds']} CPU s",
+            file=sys.stderr,
+        )
         if converge["rc"] != 0:
             return out
         # A no-change site.yml (A) and its floor (B), in turn: A B A B ... so that a change of
@@ -221,8 +241,8 @@ def bench(n: int, work: Path, pairs: int) -> dict:
             pair = {
                 "rerun": rerun,
                 "floor": floor,
-                "cpu_ratio": round(rerun["cpu_seconds"] / floor["cpu_seconds"], 3) if floor["cpu_seconds"] else None,
-                "wall_ratio": round(rerun["wall_seconds"] / floor["wall_seconds"], 3) if floor["wall_seconds"] else None,
+                "cpu_ratio": (round(rerun["cpu_seconds"] / floor["cpu_seconds"], 3) if floor["cpu_seconds"] else None),
+                "wall_ratio": (round(rerun["wall_seconds"] / floor["wall_seconds"], 3) if floor["wall_seconds"] else None),
             }
             out["pairs"].append(pair)
             print(
@@ -240,7 +260,13 @@ def bench(n: int, work: Path, pairs: int) -> dict:
 
 
 def forks() -> int:
-    proc = subprocess.run([str(BIN / "ansible-config"), "dump", "--only-changed"], cwd=ROOT, capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [str(BIN / "ansible-config"), "dump", "--only-changed"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     m = re.search(r"DEFAULT_FORKS\(.*\) = (\d+)", proc.stdout)
     return int(m.group(1)) if m else 5
 
@@ -265,7 +291,8 @@ def machine() -> dict:
 
 def markdown(results: dict) -> str:
     lines = [
-        "| sites | run | CPU (s) | wall (s) | CPU ratio | wall ratio | tasks per site (API / controller only) | peak memory (MiB) | load at end | API requests per site |",
+        "| sites | run | CPU (s) | wall (s) | CPU ratio | wall ratio | tasks per site (API / controller only) "
+        "| peak memory (MiB) | load at end | API requests per site |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in results["runs"]:
@@ -280,7 +307,10 @@ def markdown(results: dict) -> str:
                 f"| {r['sites']} | no-change {i} | {a['cpu_seconds']} | {a['wall_seconds']} | {p['cpu_ratio']} | {p['wall_ratio']} | {tasks} | "
                 f"{a['peak_rss_mib']} | {a['load_1m_at_end']} | {calls} |"
             )
-            lines.append(f"| {r['sites']} | floor {i} | {b['cpu_seconds']} | {b['wall_seconds']} | | | {a['api_tasks_per_site']} pings | {b['peak_rss_mib']} | {b['load_1m_at_end']} | - |")
+            lines.append(
+                f"| {r['sites']} | floor {i} | {b['cpu_seconds']} | {b['wall_seconds']} | | | {a['api_tasks_per_site']} pings "
+                f"| {b['peak_rss_mib']} | {b['load_1m_at_end']} | - |"
+            )
         if r.get("pairs"):
             lines.append(f"| {r['sites']} | **median** | | | **{r['median_cpu_ratio']}** | **{r['median_wall_ratio']}** | | | | |")
     return "\n".join(lines)
@@ -295,7 +325,11 @@ def main(argv: list[str]) -> int:
     out_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="voip-bench-") as tmp:
         work = Path(tmp)
-        results = {"machine": machine(), "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "runs": []}
+        results = {
+            "machine": machine(),
+            "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "runs": [],
+        }
         for n in sizes:
             run = bench(n, work, pairs)
             results["runs"].append(run)
@@ -306,7 +340,10 @@ def main(argv: list[str]) -> int:
             for x in logs:
                 x.pop("log", None)
             if failed:
-                print(f"N={n}: {len(failed)} run(s) failed; logs in {out_dir}", file=sys.stderr)
+                print(
+                    f"N={n}: {len(failed)} run(s) failed; logs in {out_dir}",
+                    file=sys.stderr,
+                )
                 return 1
     (out_dir / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     m = results["machine"]

@@ -17,7 +17,16 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _golive
 
-_ARGS = ("plan", "twilio", "pbx", "handler", "skip_handler_check", "dnd_profiles", "probe", "test_call")
+_ARGS = (
+    "plan",
+    "twilio",
+    "pbx",
+    "handler",
+    "skip_handler_check",
+    "dnd_profiles",
+    "probe",
+    "test_call",
+)
 
 
 class ActionModule(ActionBase):
@@ -30,7 +39,10 @@ class ActionModule(ActionBase):
         args = self._task.args
         plan = args.get("plan")
         if not isinstance(plan, dict) or not plan.get("ok") or not plan.get("twilio") or not plan.get("threecx"):
-            result.update(failed=True, msg="plan must be a site plan of both sides (ansible_facts.voip_site_plan, made by voip.threecx_twilio.site_plan)")
+            result.update(
+                failed=True,
+                msg="plan must be a site plan of both sides (ansible_facts.voip_site_plan, made by voip.threecx_twilio.site_plan)",
+            )
             return result
         try:
             site = _golive.site_facts(plan)
@@ -46,7 +58,12 @@ class ActionModule(ActionBase):
             if probe:
                 results.append(
                     _golive.judge_probe(
-                        probe.get("reply"), probe.get("host"), probe.get("transport", "udp"), probe.get("from"), probe.get("timeout", 2), probe.get("retries", 2)
+                        probe.get("reply"),
+                        probe.get("host"),
+                        probe.get("transport", "udp"),
+                        probe.get("from"),
+                        probe.get("timeout", 2),
+                        probe.get("retries", 2),
                     )
                 )
             call = args.get("test_call")
@@ -55,11 +72,20 @@ class ActionModule(ActionBase):
                 trunk_found = any(t.get("name") == site["trunk_name"] for t in trunks if isinstance(t, dict))
                 results.append(
                     _golive.judge_test_call(
-                        site, trunk_found, call.get("placed"), call.get("log"), call.get("caller"), call.get("destination"), call.get("since")
+                        site,
+                        trunk_found,
+                        call.get("placed"),
+                        call.get("log"),
+                        call.get("caller"),
+                        call.get("destination"),
+                        call.get("since"),
                     )
                 )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            result.update(failed=True, msg="the go-live results could not be judged: %s" % to_text(exc))
+            result.update(
+                failed=True,
+                msg="the go-live results could not be judged: %s" % to_text(exc),
+            )
             return result
         summary = _golive.summary(results)
         failed = [r for r in results if r["ok"] is False]
@@ -67,7 +93,11 @@ class ActionModule(ActionBase):
         result.update(
             changed=False,
             results=results,
-            ansible_facts=dict(go_live_check_results=results, go_live_check_failed=failed, go_live_check_sip_uri=domain.get("sip_uri") or ""),
+            ansible_facts=dict(
+                go_live_check_results=results,
+                go_live_check_failed=failed,
+                go_live_check_sip_uri=domain.get("sip_uri") or "",
+            ),
             ansible_stats=dict(data=dict(go_live=summary), per_host=True, aggregate=False),
         )
         # The host is failed by the role's next task (go_live_check_fail_on_error), not here: a failed

@@ -63,7 +63,10 @@ class ActionModule(ActionBase):
             )
         else:
             result["ansible_facts"] = {FACT: plan}
-            result["msg"] = "Site %s: variables checked (%s); nothing was sent" % (site, " and ".join(sides))
+            result["msg"] = "Site %s: variables checked (%s); nothing was sent" % (
+                site,
+                " and ".join(sides),
+            )
         return result
 
     def _site_variables(self, task_vars):

@@ -23,7 +23,11 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import SIP_SUFFIX, short_name, sip_uri
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import (
+    SIP_SUFFIX,
+    short_name,
+    sip_uri,
+)
 
 CATALOGUE = (
     (
@@ -108,7 +112,12 @@ ITEM_IDS = tuple(c[0] for c in CATALOGUE)
 TITLES = dict((c[0], c[1]) for c in CATALOGUE + SIP_CATALOGUE)
 FIXES = dict((c[0], c[2]) for c in CATALOGUE + SIP_CATALOGUE)
 
-PART_LABELS = {"from_user_part": "From user part", "rpid_user_part": "RPID", "pai_user_part": "PAI", "ppi_user_part": "PPI"}
+PART_LABELS = {
+    "from_user_part": "From user part",
+    "rpid_user_part": "RPID",
+    "pai_user_part": "PAI",
+    "ppi_user_part": "PPI",
+}
 STUDIO_WEBHOOKS = "https://webhooks.twilio.com/"
 
 
@@ -203,7 +212,11 @@ def _sip_domain(site, domain, error, fqdn):
     if error:
         detail = error
     elif domain:
-        detail = "%s exists (%s); regional address %s" % (domain.get("domain_name"), domain.get("sid"), domain.get("sip_uri"))
+        detail = "%s exists (%s); regional address %s" % (
+            domain.get("domain_name"),
+            domain.get("sid"),
+            domain.get("sip_uri"),
+        )
     else:
         detail = "no SIP Domain %s in the %s account" % (fqdn, site["region"])
     return item("sip_domain", ok, detail)
@@ -213,11 +226,13 @@ def _handler(site, domain, error, reply, skip):
     url = domain.get("voice_url") or ""
     method = domain.get("voice_method") or "POST"
     config = [
-        "the domain has no voice handler (no webhook, TwiML App or Studio flow)" if not url else "",
-        "the voice URL is %s, not the site's %s" % (url, site["voice_url"]) if url and site["voice_url"] and url != site["voice_url"] else "",
-        "the voice URL %s is not Studio flow %s" % (url, site["studio_flow"])
-        if url and site["studio_flow"] and not url.endswith("/Flows/" + site["studio_flow"])
-        else "",
+        ("the domain has no voice handler (no webhook, TwiML App or Studio flow)" if not url else ""),
+        ("the voice URL is %s, not the site's %s" % (url, site["voice_url"]) if url and site["voice_url"] and url != site["voice_url"] else ""),
+        (
+            "the voice URL %s is not Studio flow %s" % (url, site["studio_flow"])
+            if url and site["studio_flow"] and not url.endswith("/Flows/" + site["studio_flow"])
+            else ""
+        ),
     ]
     config = [c for c in config if c]
     asked = isinstance(reply, dict) and "status" in reply
@@ -234,12 +249,15 @@ def _handler(site, domain, error, reply, skip):
         detail = "voice URL %s (%s) %s" % (
             url,
             method,
-            "answered HTTP %s" % status if status >= 0 else "got no answer: %s" % str(reply.get("msg") or "")[:200],
+            ("answered HTTP %s" % status if status >= 0 else "got no answer: %s" % str(reply.get("msg") or "")[:200]),
         )
     elif skip:
         detail = "voice URL %s (%s) not asked: go_live_check_skip_handler_check is set" % (url, method)
     elif url.startswith(STUDIO_WEBHOOKS):
-        detail = "voice URL %s (%s) not asked: a Studio flow webhook (Twilio's own)" % (url, method)
+        detail = "voice URL %s (%s) not asked: a Studio flow webhook (Twilio's own)" % (
+            url,
+            method,
+        )
     else:
         detail = "voice URL %s (%s) not asked: not an http(s) URL" % (url, method)
     return item("handler", ok, detail)
@@ -266,7 +284,10 @@ def _authentication(site, domain, error):
     acl_text = ""
     if need_acl:
         if not acls:
-            acl_text = "no IP ACL is mapped to the domain (expected %s with %s)" % (site["acl_name"], ", ".join(expected))
+            acl_text = "no IP ACL is mapped to the domain (expected %s with %s)" % (
+                site["acl_name"],
+                ", ".join(expected),
+            )
         elif missing_ips:
             acl_text = "the PBX's public IP %s is in no IP ACL mapped to the domain (%s hold: %s)" % (
                 ", ".join(missing_ips),
@@ -274,15 +295,24 @@ def _authentication(site, domain, error):
                 ", ".join(present) or "no address",
             )
         else:
-            acl_text = "IP ACL %s holds the PBX's public IP %s" % (acl_names, ", ".join(expected))
+            acl_text = "IP ACL %s holds the PBX's public IP %s" % (
+                acl_names,
+                ", ".join(expected),
+            )
     cl_text = ""
     if need_cl:
         if not lists:
             cl_text = "no credential list is mapped to the domain (expected %s)" % site["credential_list_name"]
         elif missing_users:
-            cl_text = "the mapped credential lists (%s) lack the username %s" % (cl_names, ", ".join(missing_users))
+            cl_text = "the mapped credential lists (%s) lack the username %s" % (
+                cl_names,
+                ", ".join(missing_users),
+            )
         else:
-            cl_text = "credential list %s is mapped (%s)" % (cl_names, ", ".join(usernames) or "no username")
+            cl_text = "credential list %s is mapped (%s)" % (
+                cl_names,
+                ", ".join(usernames) or "no username",
+            )
     ok = not error and bool(domain) and (not need_acl or acl_ok) and (not need_cl or cl_ok)
     detail = error or ("no SIP Domain" if not domain else _join([acl_text, cl_text]))
     return item("authentication", ok, detail)
@@ -313,7 +343,14 @@ def _template(site, pbx, error):
             )
         )
     if tcid.get("missing"):
-        problems.append("trunk %s does not send %s as %s" % (site["trunk_name"], ", ".join(PART_LABELS.get(p, p) for p in tcid["missing"]), variable))
+        problems.append(
+            "trunk %s does not send %s as %s"
+            % (
+                site["trunk_name"],
+                ", ".join(PART_LABELS.get(p, p) for p in tcid["missing"]),
+                variable,
+            )
+        )
     ok = not error and not problems
     if error:
         detail = error
@@ -334,15 +371,21 @@ def _trunk(site, trunk, error):
         problems = ["no trunk named %s" % site["trunk_name"]]
     else:
         problems = [
-            "it uses template %s, not %s" % (trunk.get("template") or "none", site["template_name"])
-            if (trunk.get("template") or "") != site["template_name"]
-            else "",
-            "its registrar is %s, not %s" % (trunk.get("registrar") or "none", address)
-            if str(trunk.get("registrar") or "").lower() != address.lower()
-            else "",
-            "its outbound proxy is %s, not %s" % (trunk.get("outbound_proxy") or "none", address)
-            if str(trunk.get("outbound_proxy") or "").lower() != address.lower()
-            else "",
+            (
+                "it uses template %s, not %s" % (trunk.get("template") or "none", site["template_name"])
+                if (trunk.get("template") or "") != site["template_name"]
+                else ""
+            ),
+            (
+                "its registrar is %s, not %s" % (trunk.get("registrar") or "none", address)
+                if str(trunk.get("registrar") or "").lower() != address.lower()
+                else ""
+            ),
+            (
+                "its outbound proxy is %s, not %s" % (trunk.get("outbound_proxy") or "none", address)
+                if str(trunk.get("outbound_proxy") or "").lower() != address.lower()
+                else ""
+            ),
         ]
         problems = [p for p in problems if p]
     ok = not error and not problems
@@ -351,7 +394,12 @@ def _trunk(site, trunk, error):
     elif problems:
         detail = ("trunk %s: " % site["trunk_name"] if trunk else "") + "; ".join(problems)
     else:
-        detail = "trunk %s (%s) uses %s, registrar and outbound proxy %s" % (site["trunk_name"], trunk.get("number"), site["template_name"], address)
+        detail = "trunk %s (%s) uses %s, registrar and outbound proxy %s" % (
+            site["trunk_name"],
+            trunk.get("number"),
+            site["template_name"],
+            address,
+        )
     return item("trunk", ok, detail)
 
 
@@ -376,7 +424,10 @@ def _did_on_trunk(site, trunk, error):
 def _inbound_rule(site, pbx):
     digits = _digits(site["did"])
     for rule in pbx.get("inbound_rules") or []:
-        if rule.get("condition") == "BasedOnDID" and rule.get("data") in (digits, "+" + digits):
+        if rule.get("condition") == "BasedOnDID" and rule.get("data") in (
+            digits,
+            "+" + digits,
+        ):
             return rule
     return {}
 
@@ -393,7 +444,12 @@ def _did_routed(site, pbx, error, group_label):
     elif ok:
         detail = "DID %s routes to %s" % (site["did"], group_label)
     else:
-        detail = "DID %s routes to %s %s, not %s" % (site["did"], to.get("to") or "nothing", to.get("number") or to.get("external") or "", group_label)
+        detail = "DID %s routes to %s %s, not %s" % (
+            site["did"],
+            to.get("to") or "nothing",
+            to.get("number") or to.get("external") or "",
+            group_label,
+        )
     return item("did_routed", ok, detail)
 
 
@@ -424,7 +480,11 @@ def _outbound_rule(site, pbx, error, trunk, group, group_label):
     elif not forward_ok:
         problems.append(
             "its Destination if no answer is %s %s, not Forward to Outside Number %s"
-            % (nad.get("type") or "none", nad.get("number") or nad.get("external") or "", site["fallback_number"])
+            % (
+                nad.get("type") or "none",
+                nad.get("number") or nad.get("external") or "",
+                site["fallback_number"],
+            )
         )
     if not rule:
         problems.append("no outbound rule's prefix matches %s" % dest)
@@ -440,7 +500,14 @@ def _outbound_rule(site, pbx, error, trunk, group, group_label):
             )
         )
     elif int(route1.get("strip_digits") or 0) != 0 or route1.get("prepend"):
-        problems.append('outbound rule %s strips %s digits and prepends "%s"' % (rule.get("name") or "", route1.get("strip_digits"), route1.get("prepend") or ""))
+        problems.append(
+            'outbound rule %s strips %s digits and prepends "%s"'
+            % (
+                rule.get("name") or "",
+                route1.get("strip_digits"),
+                route1.get("prepend") or "",
+            )
+        )
     ok = not error and not problems
     if error:
         detail = error
@@ -492,11 +559,17 @@ def _agents(site, pbx, error, group, group_label, dnd_profiles):
         detail = _join(
             [
                 "%s has %d members (%s)" % (group_label, len(members), ", ".join(members)),
-                "on Do Not Disturb (%s): %s" % (" or ".join(dnd_profiles), ", ".join("%s (%s)" % (u.get("number"), u.get("display_name")) for u in dnd))
-                if dnd
-                else "",
-                "logged out of the queue: %s" % ", ".join(str(u.get("number")) for u in logged_out) if logged_out else "",
-                "none of them can be rung" if not available else "%d can be rung" % len(available),
+                (
+                    "on Do Not Disturb (%s): %s"
+                    % (
+                        " or ".join(dnd_profiles),
+                        ", ".join("%s (%s)" % (u.get("number"), u.get("display_name")) for u in dnd),
+                    )
+                    if dnd
+                    else ""
+                ),
+                ("logged out of the queue: %s" % ", ".join(str(u.get("number")) for u in logged_out) if logged_out else ""),
+                ("none of them can be rung" if not available else "%d can be rung" % len(available)),
             ]
         )
     return item("agents", ok, detail)
@@ -508,10 +581,19 @@ def _agents(site, pbx, error, group, group_label, dnd_profiles):
 def judge_probe(reply, host, transport, where_from, timeout, retries):
     """Item sip_probe from a registered sip_options_probe result."""
     reply = reply or {}
-    where = "%s over %s from %s" % (reply.get("target") or host, str(transport).upper(), where_from)
+    where = "%s over %s from %s" % (
+        reply.get("target") or host,
+        str(transport).upper(),
+        where_from,
+    )
     ok = bool(reply.get("final"))
     if ok:
-        detail = "%s answered %s %s in %s ms" % (where, reply.get("status_code"), reply.get("reason"), reply.get("rtt_ms"))
+        detail = "%s answered %s %s in %s ms" % (
+            where,
+            reply.get("status_code"),
+            reply.get("reason"),
+            reply.get("rtt_ms"),
+        )
     elif "reachable" not in reply:
         detail = "the probe could not run: %s" % reply.get("msg")
     else:
@@ -538,17 +620,29 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
     placed = placed or {}
     route = "from %s to %s through trunk %s" % (caller, destination, site["trunk_name"])
     if not trunk_found:
-        return item("test_call", None, "not placed: the PBX has no trunk %s (item trunk)" % site["trunk_name"])
+        return item(
+            "test_call",
+            None,
+            "not placed: the PBX has no trunk %s (item trunk)" % site["trunk_name"],
+        )
     if "placed" not in placed:
-        return item("test_call", False, "the PBX did not place the test call: %s" % (placed.get("msg") or "no result"))
+        return item(
+            "test_call",
+            False,
+            "the PBX did not place the test call: %s" % (placed.get("msg") or "no result"),
+        )
     if not placed["placed"]:
-        return item("test_call", None, "not placed under --check: the SIP Domain handler would answer it")
+        return item(
+            "test_call",
+            None,
+            "not placed under --check: the SIP Domain handler would answer it",
+        )
     if not placed.get("answered"):
         status = placed.get("sip_status")
         errors = "; ".join(str(e.get("message")) for e in placed.get("errors") or [] if isinstance(e, dict))
         detail = "the test call %s was not answered: %s%s" % (
             route,
-            "the SIP Domain answered %s %s" % (status, placed.get("sip_reason") or "") if status else "no SIP answer",
+            ("the SIP Domain answered %s %s" % (status, placed.get("sip_reason") or "") if status else "no SIP answer"),
             " (%s)" % errors if errors else "",
         )
         if str(status) in ("401", "403", "407"):
@@ -558,8 +652,15 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
         return item("test_call", False, detail, fix)
     call_log = call_log or {}
     if "calls" not in call_log:
-        return item("test_call", False, "the SIP Domain answered the test call, but Twilio's call log could not be read: %s" % (call_log.get("msg") or "no result"))
-    call = next((c for c in call_log["calls"] if _matches_number(c.get("to_user"), destination)), None)
+        return item(
+            "test_call",
+            False,
+            "the SIP Domain answered the test call, but Twilio's call log could not be read: %s" % (call_log.get("msg") or "no result"),
+        )
+    call = next(
+        (c for c in call_log["calls"] if _matches_number(c.get("to_user"), destination)),
+        None,
+    )
     if not call:
         return item(
             "test_call",
@@ -578,7 +679,13 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
         "test_call",
         True,
         "Twilio received the test call through trunk %s to %s (%s, %s) with From %s, the test caller"
-        % (site["trunk_name"], destination, call.get("sid"), call.get("status"), call.get("from_user")),
+        % (
+            site["trunk_name"],
+            destination,
+            call.get("sid"),
+            call.get("status"),
+            call.get("from_user"),
+        ),
     )
 
 

@@ -39,16 +39,23 @@ from ansible.module_utils.errors import (
 # The longest run of a value that a message quotes.
 QUOTE = 200
 
-_CONSTRAINT_ERRORS = (MutuallyExclusiveError, RequiredByError, RequiredIfError, RequiredOneOfError, RequiredTogetherError)
+_CONSTRAINT_ERRORS = (
+    MutuallyExclusiveError,
+    RequiredByError,
+    RequiredIfError,
+    RequiredOneOfError,
+    RequiredTogetherError,
+)
 
 
 class Problems:
     """Collects input problems: ``with problems:`` records a ValueError raised in the block and goes on.
 
     ``mentions`` drops messages that name one of these words (variables whose first problem was
-    already recorded: what follows from their unusable value would only mislead). ``lenient`` also swallows (without recording) the TypeError or AttributeError a check raises
-    on an option that already failed its type and was left unset, and ``skip`` drops messages about
-    those options (their first problem is the one worth reading).
+    already recorded: what follows from their unusable value would only mislead). ``lenient``
+    also swallows (without recording) the TypeError or AttributeError a check raises on an option
+    that already failed its type and was left unset, and ``skip`` drops messages about those
+    options (their first problem is the one worth reading).
     """
 
     def __init__(self, lenient=False, skip=(), mentions=()):
@@ -70,7 +77,11 @@ class Problems:
 
     def add(self, message):
         # A 3,000-character paste is named, not echoed: long runs are cut to QUOTE characters.
-        message = re.sub(r"\S{%d,}" % (QUOTE + 1), lambda m: "%s... (%d characters)" % (m.group()[:QUOTE], len(m.group())), message)
+        message = re.sub(
+            r"\S{%d,}" % (QUOTE + 1),
+            lambda m: "%s... (%d characters)" % (m.group()[:QUOTE], len(m.group())),
+            message,
+        )
         if any(re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(word), message) for word in self.mentions):
             return
         if any(message == label or message.startswith((label + " ", label + ":", label + "[", label + ".")) for label in self.skip):
@@ -114,7 +125,11 @@ def _rename(message, option, label):
     """Ansible's message about ``option``, with the option spelled as ``label``."""
     if label == option:
         return message
-    return re.sub(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(option), lambda _m: label, message)
+    return re.sub(
+        r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(option),
+        lambda _m: label,
+        message,
+    )
 
 
 class ModuleInput:

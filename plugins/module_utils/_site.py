@@ -24,16 +24,46 @@ variables and calls :func:`plan`.
 
 from __future__ import annotations
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_inputs as tx
-from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_inputs as tw
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import Names, Problems
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import REGION_EDGES, region_name, sip_uri
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_fqdn, check_phone_number, check_sip_domain_name
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import (
+    _threecx_inputs as tx,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import (
+    _twilio_inputs as tw,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
+    Names,
+    Problems,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import (
+    REGION_EDGES,
+    region_name,
+    sip_uri,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
+    check_fqdn,
+    check_phone_number,
+    check_sip_domain_name,
+)
 
 SIDES = ("twilio", "threecx")
 
-_TYPE_WORDS = {"str": "a string", "int": "a whole number", "bool": "true or false", "list": "a list", "dict": "a mapping"}
-_BOOL_WORDS = {"true": True, "yes": True, "on": True, "1": True, "false": False, "no": False, "off": False, "0": False}
+_TYPE_WORDS = {
+    "str": "a string",
+    "int": "a whole number",
+    "bool": "true or false",
+    "list": "a list",
+    "dict": "a mapping",
+}
+_BOOL_WORDS = {
+    "true": True,
+    "yes": True,
+    "on": True,
+    "1": True,
+    "false": False,
+    "no": False,
+    "off": False,
+    "0": False,
+}
 # Longest value a message quotes (a 3,000-character paste is named, not echoed).
 _QUOTE = 200
 
@@ -45,7 +75,16 @@ class Variable:
     type); a variable that feeds a module option is checked by that option's own choices.
     """
 
-    def __init__(self, name, kind, default=None, choices=None, required=False, secret=False, elements=None):
+    def __init__(
+        self,
+        name,
+        kind,
+        default=None,
+        choices=None,
+        required=False,
+        secret=False,
+        elements=None,
+    ):
         self.name = name
         self.kind = kind
         self.default = default
@@ -70,7 +109,12 @@ TWILIO_VARIABLES = dict(
         _v("twilio_sip_domain_name", "str", required=True),
         _v("twilio_sip_domain_friendly_name", "str", ""),
         _v("twilio_sip_domain_region", "str", ""),
-        _v("twilio_sip_domain_auth_mode", "str", "ip_acl", choices=("ip_acl", "credentials", "both")),
+        _v(
+            "twilio_sip_domain_auth_mode",
+            "str",
+            "ip_acl",
+            choices=("ip_acl", "credentials", "both"),
+        ),
         _v("twilio_sip_domain_pbx_public_ips", "list", [], elements="str"),
         _v("twilio_sip_domain_credentials", "list", [], elements="dict", secret=True),
         _v("twilio_sip_domain_update_password", "str", "on_create"),
@@ -106,12 +150,22 @@ THREECX_VARIABLES = dict(
         _v("threecx_fallback_trunk_name", "str", "Twilio SIP Domain Trunk"),
         _v("threecx_fallback_port", "int", 5060),
         _v("threecx_fallback_transport", "str", "UDP"),
-        _v("threecx_fallback_auth_mode", "str", "ip_based", choices=("ip_based", "credentials")),
+        _v(
+            "threecx_fallback_auth_mode",
+            "str",
+            "ip_based",
+            choices=("ip_based", "credentials"),
+        ),
         _v("threecx_fallback_auth_id", "str", ""),
         _v("threecx_fallback_auth_password", "str", "", secret=True),
         _v("threecx_fallback_update_password", "str", "on_create"),
         _v("threecx_fallback_did", "str", required=True),
-        _v("threecx_fallback_group_type", "str", "queue", choices=("queue", "ring_group")),
+        _v(
+            "threecx_fallback_group_type",
+            "str",
+            "queue",
+            choices=("queue", "ring_group"),
+        ),
         _v("threecx_fallback_group_number", "str", required=True),
         _v("threecx_fallback_group_name", "str", required=True),
         _v("threecx_fallback_agents", "list", [], elements="str"),
@@ -237,7 +291,16 @@ def _twilio_connection(v):
     _set(secrets, "api_secret", v["twilio_sip_domain_api_secret"])
     # api_key is no secret, but it is wired with its secret so that the pair stays together.
     names = dict(
-        (option, "twilio_sip_domain_" + option) for option in ("account_sid", "region", "api_base_url", "ca_bundle", "auth_token", "api_key", "api_secret")
+        (option, "twilio_sip_domain_" + option)
+        for option in (
+            "account_sid",
+            "region",
+            "api_base_url",
+            "ca_bundle",
+            "auth_token",
+            "api_key",
+            "api_secret",
+        )
     )
     return args, secrets, names
 
@@ -262,22 +325,27 @@ def _twilio_side(v, problems):
     if auth_mode in ("ip_acl", "both"):
         with problems:
             if not v["twilio_sip_domain_pbx_public_ips"]:
-                raise ValueError(
-                    "twilio_sip_domain_auth_mode %s needs twilio_sip_domain_pbx_public_ips (the PBX's public IPv4 addresses)" % auth_mode
-                )
+                raise ValueError("twilio_sip_domain_auth_mode %s needs twilio_sip_domain_pbx_public_ips (the PBX's public IPv4 addresses)" % auth_mode)
         own = dict(friendly_name=acl_name, ip_addresses=v["twilio_sip_domain_pbx_public_ips"])
         tasks["ip_acl"] = _task(
             "twilio_ip_acl",
             tw.IP_ACL,
             own,
-            dict(names, friendly_name="twilio_sip_domain_acl_name", ip_addresses="twilio_sip_domain_pbx_public_ips"),
+            dict(
+                names,
+                friendly_name="twilio_sip_domain_acl_name",
+                ip_addresses="twilio_sip_domain_pbx_public_ips",
+            ),
             problems,
         )
     if auth_mode in ("credentials", "both"):
         with problems:
             if not v["twilio_sip_domain_credentials"]:
                 raise ValueError("twilio_sip_domain_auth_mode %s needs twilio_sip_domain_credentials (username and password)" % auth_mode)
-        own = dict(friendly_name=list_name, update_password=v["twilio_sip_domain_update_password"])
+        own = dict(
+            friendly_name=list_name,
+            update_password=v["twilio_sip_domain_update_password"],
+        )
         tasks["credential_list"] = _task(
             "twilio_credential_list",
             tw.CREDENTIAL_LIST,
@@ -292,7 +360,11 @@ def _twilio_side(v, problems):
             dict(credentials=v["twilio_sip_domain_credentials"]),
         )
     purge = v["twilio_sip_domain_purge_mappings"]
-    domain = dict(domain_name=v["twilio_sip_domain_name"], secure=v["twilio_sip_domain_secure"], purge_mappings=purge)
+    domain = dict(
+        domain_name=v["twilio_sip_domain_name"],
+        secure=v["twilio_sip_domain_secure"],
+        purge_mappings=purge,
+    )
     _set(domain, "friendly_name", v["twilio_sip_domain_friendly_name"])
     _set(domain, "voice_url", v["twilio_sip_domain_voice_url"])
     if v["twilio_sip_domain_voice_url"]:
@@ -331,14 +403,14 @@ def _twilio_side(v, problems):
         region_name=region_name(region),
         domain_name=domain_name,
         short_name=short,
-        sip_uri=sip_uri(domain_name, region) if domain_name and region in REGION_EDGES else None,
+        sip_uri=(sip_uri(domain_name, region) if domain_name and region in REGION_EDGES else None),
         auth_mode=auth_mode,
         acl_name=acl_name,
         credential_list_name=list_name,
-        pbx_public_ips=list(v["twilio_sip_domain_pbx_public_ips"] or []) if "ip_acl" in tasks else [],
-        credential_usernames=[c.get("username") for c in v["twilio_sip_domain_credentials"] or [] if isinstance(c, dict)]
-        if "credential_list" in tasks
-        else [],
+        pbx_public_ips=(list(v["twilio_sip_domain_pbx_public_ips"] or []) if "ip_acl" in tasks else []),
+        credential_usernames=(
+            [c.get("username") for c in v["twilio_sip_domain_credentials"] or [] if isinstance(c, dict)] if "credential_list" in tasks else []
+        ),
         connection=connection,
         tasks=tasks,
     )
@@ -374,8 +446,16 @@ def _threecx_side(v, sip_address, problems):
         "template",
         "threecx_template",
         tx.TEMPLATE,
-        dict(name=v["threecx_fallback_template_name"], source_template=v["threecx_fallback_template_source"], parameter_names=parameter_names),
-        dict(name="threecx_fallback_template_name", source_template="threecx_fallback_template_source", parameter_names="threecx_fallback_parameter_names"),
+        dict(
+            name=v["threecx_fallback_template_name"],
+            source_template=v["threecx_fallback_template_source"],
+            parameter_names=parameter_names,
+        ),
+        dict(
+            name="threecx_fallback_template_name",
+            source_template="threecx_fallback_template_source",
+            parameter_names="threecx_fallback_parameter_names",
+        ),
     )
     trunk = dict(
         name=v["threecx_fallback_trunk_name"],
@@ -385,7 +465,7 @@ def _threecx_side(v, sip_address, problems):
         transport=v["threecx_fallback_transport"],
         authentication=v["threecx_fallback_auth_mode"],
         update_password=v["threecx_fallback_update_password"],
-        did_numbers=[v["threecx_fallback_did"]] if v["threecx_fallback_did"] is not None else None,
+        did_numbers=([v["threecx_fallback_did"]] if v["threecx_fallback_did"] is not None else None),
         caller_id_passthrough=True,
         parameter_names=parameter_names,
     )
@@ -408,7 +488,7 @@ def _threecx_side(v, sip_address, problems):
             auth_password="threecx_fallback_auth_password",
             update_password="threecx_fallback_update_password",
             parameter_names="threecx_fallback_parameter_names",
-            **{"did_numbers[0]": "threecx_fallback_did"}
+            **{"did_numbers[0]": "threecx_fallback_did"},
         ),
         secret,
     )
@@ -417,7 +497,7 @@ def _threecx_side(v, sip_address, problems):
         number="threecx_fallback_group_number",
         name="threecx_fallback_group_name",
         no_answer_destination="threecx_fallback_fallback_number",
-        **{"no_answer_destination.external": "threecx_fallback_fallback_number"}
+        **{"no_answer_destination.external": "threecx_fallback_fallback_number"},
     )
     group_type = v["threecx_fallback_group_type"]
     if group_type == "queue":
@@ -454,7 +534,11 @@ def _threecx_side(v, sip_address, problems):
                 ring_time=v["threecx_fallback_ring_timeout"],
                 no_answer_destination=forward,
             ),
-            dict(group_names, members="threecx_fallback_agents", ring_time="threecx_fallback_ring_timeout"),
+            dict(
+                group_names,
+                members="threecx_fallback_agents",
+                ring_time="threecx_fallback_ring_timeout",
+            ),
         )
     task(
         "inbound_rule",
@@ -465,8 +549,12 @@ def _threecx_side(v, sip_address, problems):
             trunk=v["threecx_fallback_trunk_name"],
             destination=dict(type=group_type, number=v["threecx_fallback_group_number"]),
         ),
-        {"did": "threecx_fallback_did", "trunk": "threecx_fallback_trunk_name", "destination": "threecx_fallback_group_type",
-         "destination.number": "threecx_fallback_group_number"},
+        {
+            "did": "threecx_fallback_did",
+            "trunk": "threecx_fallback_trunk_name",
+            "destination": "threecx_fallback_group_type",
+            "destination.number": "threecx_fallback_group_number",
+        },
     )
     task(
         "outbound_rule",
@@ -537,7 +625,12 @@ def plan(variables, sides=SIDES):
     if "twilio" in sides:
         result["twilio"] = twilio
     if twilio is not None:
-        result.update(region=twilio["region"], edge=twilio["edge"], domain_name=twilio["domain_name"], sip_uri=twilio["sip_uri"])
+        result.update(
+            region=twilio["region"],
+            edge=twilio["edge"],
+            domain_name=twilio["domain_name"],
+            sip_uri=twilio["sip_uri"],
+        )
     if "threecx" in sides:
         address = _sip_address(values, twilio, problems)
         with problems:
@@ -550,11 +643,13 @@ def plan(variables, sides=SIDES):
             # international format, so that the same number reaches Twilio whatever the PBX's
             # dialling rules (a module would take a national number too).
             if values["threecx_fallback_fallback_number"] and not str(values["threecx_fallback_fallback_number"]).startswith("+"):
-                check_phone_number("threecx_fallback_fallback_number", values["threecx_fallback_fallback_number"], require_plus=True)
+                check_phone_number(
+                    "threecx_fallback_fallback_number",
+                    values["threecx_fallback_fallback_number"],
+                    require_plus=True,
+                )
         with problems:
-            if values["threecx_fallback_auth_mode"] == "credentials" and not (
-                values["threecx_fallback_auth_id"] and values["threecx_fallback_auth_password"]
-            ):
+            if values["threecx_fallback_auth_mode"] == "credentials" and not (values["threecx_fallback_auth_id"] and values["threecx_fallback_auth_password"]):
                 raise ValueError("threecx_fallback_auth_mode credentials needs threecx_fallback_auth_id and threecx_fallback_auth_password")
     result["problems"] = list(problems.messages)
     result["ok"] = not problems.messages

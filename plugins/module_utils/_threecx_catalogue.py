@@ -23,17 +23,7 @@ import re
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_SET, KIND_STR, Field, FieldMap
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_literal
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import (  # noqa: F401 - the template and trunk modules use them from here
-    DEFAULT_CALLER_ID_VARIABLE,
-    DEFAULT_CODECS,
-    DEFAULT_SOURCE_TEMPLATE,
-    PREFERRED_NAMES,
-    ROLES,
-    check_caller_id_variable,
-    check_codec_names,
-    check_parameter_names,
-    check_template_name,
-)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import PREFERRED_NAMES, ROLES
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import MissingReference
 
 PARAMETERS_PATH = "/Defs/GatewayParameters"

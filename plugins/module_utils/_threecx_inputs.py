@@ -18,7 +18,9 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import ModuleInput
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
+    ModuleInput,
+)
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
     check_connection_numbers,
     check_digits,
@@ -42,8 +44,17 @@ CONNECTION = ModuleInput(
     dict(
         url=dict(type="str", required=True, fallback=(env_fallback, ["THREECX_URL"])),
         client_id=dict(type="str", required=True, fallback=(env_fallback, ["THREECX_CLIENT_ID"])),
-        client_secret=dict(type="str", required=True, no_log=True, fallback=(env_fallback, ["THREECX_CLIENT_SECRET"])),
-        validate_certs=dict(type="bool", default=True, fallback=(env_fallback, ["THREECX_VALIDATE_CERTS"])),
+        client_secret=dict(
+            type="str",
+            required=True,
+            no_log=True,
+            fallback=(env_fallback, ["THREECX_CLIENT_SECRET"]),
+        ),
+        validate_certs=dict(
+            type="bool",
+            default=True,
+            fallback=(env_fallback, ["THREECX_VALIDATE_CERTS"]),
+        ),
         ca_path=dict(type="path", fallback=(env_fallback, ["THREECX_CA_PATH"])),
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
@@ -269,7 +280,11 @@ def check_trunk(p, n, problems):
     with problems:
         if p["outbound_proxy"]:
             p["outbound_proxy"] = check_fqdn(n("outbound_proxy"), p["outbound_proxy"])
-    for option, maximum in (("port", 65535), ("proxy_port", 65535), ("simultaneous_calls", 10000)):
+    for option, maximum in (
+        ("port", 65535),
+        ("proxy_port", 65535),
+        ("simultaneous_calls", 10000),
+    ):
         with problems:
             check_positive(p, option, maximum=maximum, name=n(option))
     if p["did_numbers"] is not None:
@@ -287,7 +302,12 @@ def check_trunk(p, n, problems):
         if p["authentication"] == "ip_based" and (p["auth_id"] or p["auth_password"]):
             raise ValueError(
                 "%s=ip_based takes no %s or %s; use %s=credentials to authenticate with them"
-                % (n("authentication"), n("auth_id"), n("auth_password"), n("authentication"))
+                % (
+                    n("authentication"),
+                    n("auth_id"),
+                    n("auth_password"),
+                    n("authentication"),
+                )
             )
     with problems:
         if p["auth_password"] is not None and not p["auth_password"]:
@@ -308,7 +328,12 @@ TRUNK = CONNECTION.extended(
         authentication=dict(type="str", choices=["ip_based", "credentials"]),
         auth_id=dict(type="str"),
         auth_password=dict(type="str", no_log=True),
-        update_password=dict(type="str", default="on_create", choices=["always", "on_create"], no_log=False),
+        update_password=dict(
+            type="str",
+            default="on_create",
+            choices=["always", "on_create"],
+            no_log=False,
+        ),
         did_numbers=dict(type="list", elements="str"),
         simultaneous_calls=dict(type="int"),
         outbound_caller_id=dict(type="str"),

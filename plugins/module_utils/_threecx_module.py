@@ -13,9 +13,15 @@ from __future__ import annotations
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import VendorModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import CONNECTION
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import (
+    VendorModule,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import (
+    RetryPolicy,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import (
+    CONNECTION,
+)
 
 
 class ThreeCXModule(VendorModule):
@@ -26,7 +32,10 @@ class ThreeCXModule(VendorModule):
 
     def check_requirements(self):
         if not _threecx.HAS_REQUESTS:
-            self.fail_json(msg=missing_required_lib("requests"), exception=_threecx.REQUESTS_IMPORT_ERROR)
+            self.fail_json(
+                msg=missing_required_lib("requests"),
+                exception=_threecx.REQUESTS_IMPORT_ERROR,
+            )
 
     @property
     def client(self):

@@ -35,14 +35,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import
     deep_merge,
 )
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_eq
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import (  # noqa: F401 - the rule modules use them from here
-    DESTINATION_TYPES,
-    INTERNAL_DESTINATIONS,
-    check_destination,
-    check_dn_number,
-    destination_argument_spec,
-    unique_members,
-)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import DESTINATION_TYPES, INTERNAL_DESTINATIONS, unique_members
 
 # ---------------------------------------------------------------------------- destinations
 

@@ -58,7 +58,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._http import P
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite, RetryPolicy
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import Problems
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import check_credentials
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import DEFAULT_REGION, REGION_EDGES, REGIONS  # noqa: F401 - REGIONS for callers
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import DEFAULT_REGION, REGION_EDGES, REGIONS
 
 
 # POST to /…/XX<32 hex>.json updates an existing resource: safe to repeat.  POST to a

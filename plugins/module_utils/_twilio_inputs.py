@@ -15,8 +15,13 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import ModuleInput
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import DEFAULT_REGION, REGIONS
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
+    ModuleInput,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import (
+    DEFAULT_REGION,
+    REGIONS,
+)
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
     check_connection_numbers,
     check_http_url,
@@ -41,8 +46,7 @@ def check_credentials(p, n, problems):
             check_sid(n("api_key"), p["api_key"], "SK")
         elif not p.get("auth_token"):
             raise ValueError(
-                "give %s, or %s with %s (or set TWILIO_AUTH_TOKEN / TWILIO_API_KEY and TWILIO_API_SECRET)"
-                % (n("auth_token"), n("api_key"), n("api_secret"))
+                "give %s, or %s with %s (or set TWILIO_AUTH_TOKEN / TWILIO_API_KEY and TWILIO_API_SECRET)" % (n("auth_token"), n("api_key"), n("api_secret"))
             )
 
 
@@ -52,7 +56,12 @@ CONNECTION = ModuleInput(
         auth_token=dict(type="str", no_log=True, fallback=(env_fallback, ["TWILIO_AUTH_TOKEN"])),
         api_key=dict(type="str", no_log=False, fallback=(env_fallback, ["TWILIO_API_KEY"])),
         api_secret=dict(type="str", no_log=True, fallback=(env_fallback, ["TWILIO_API_SECRET"])),
-        region=dict(type="str", default=DEFAULT_REGION, choices=list(REGIONS), fallback=(env_fallback, ["TWILIO_REGION"])),
+        region=dict(
+            type="str",
+            default=DEFAULT_REGION,
+            choices=list(REGIONS),
+            fallback=(env_fallback, ["TWILIO_REGION"]),
+        ),
         api_base_url=dict(type="str", fallback=(env_fallback, ["TWILIO_API_BASE_URL"])),
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TWILIO_CA_BUNDLE"])),
         timeout=dict(type="int", default=30),
@@ -173,7 +182,12 @@ CREDENTIAL_LIST = CONNECTION.extended(
                 password=dict(type="str", required=True, no_log=True),
             ),
         ),
-        update_password=dict(type="str", choices=["always", "on_create"], default="on_create", no_log=False),
+        update_password=dict(
+            type="str",
+            choices=["always", "on_create"],
+            default="on_create",
+            no_log=False,
+        ),
         purge_credentials=dict(type="bool", default=False),
     ),
     checks=(check_list_name(64), check_credentials_entries),
@@ -213,7 +227,12 @@ def check_domain(p, n, problems):
                 raise ValueError(
                     "give exactly one voice handler with state=present: %s (a webhook), %s (a TwiML App "
                     "name or AP SID) or %s (an FW SID); got %s"
-                    % (n("voice_url"), n("twiml_app"), n("studio_flow"), ", ".join(n(h) for h in handlers) or "none")
+                    % (
+                        n("voice_url"),
+                        n("twiml_app"),
+                        n("studio_flow"),
+                        ", ".join(n(h) for h in handlers) or "none",
+                    )
                 )
     with problems:
         if p["voice_fallback_url"] and p["twiml_app"] is not None:

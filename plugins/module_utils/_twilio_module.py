@@ -15,9 +15,15 @@ import contextlib
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import VendorModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import CONNECTION
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._module import (
+    VendorModule,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import (
+    RetryPolicy,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import (
+    CONNECTION,
+)
 
 
 class TwilioModule(VendorModule):
@@ -32,7 +38,10 @@ class TwilioModule(VendorModule):
 
     def check_requirements(self):
         if not _twilio.HAS_TWILIO:
-            self.fail_json(msg=missing_required_lib("twilio"), exception=_twilio.TWILIO_IMPORT_ERROR)
+            self.fail_json(
+                msg=missing_required_lib("twilio"),
+                exception=_twilio.TWILIO_IMPORT_ERROR,
+            )
 
     @property
     def client(self):

@@ -20,7 +20,11 @@ DEFAULT_REGION = "us1"
 REGION_EDGES = {"us1": "ashburn", "ie1": "dublin", "au1": "sydney"}
 # Twilio's SIP ingress host label per region, as shown in the Console.
 SIP_REGION_LABELS = {"us1": "us1", "ie1": "ie1", "au1": "au1"}
-REGION_NAMES = {"us1": "US1 (United States)", "ie1": "IE1 (Ireland)", "au1": "AU1 (Australia)"}
+REGION_NAMES = {
+    "us1": "US1 (United States)",
+    "ie1": "IE1 (Ireland)",
+    "au1": "AU1 (Australia)",
+}
 
 # SIP ingress edges (twilio.md section 2); a domain gets every edge's name automatically.
 # The "roaming" edge does not serve SIP Domains. Keys are usable with dot notation.

@@ -23,15 +23,7 @@ import email.utils
 import re
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import (  # noqa: F401 - the SIP modules use them through sip.*
-    REGION_NAMES,
-    SIP_EDGES,
-    SIP_SUFFIX,
-    region_name,
-    short_name,
-    sip_uri,
-    sip_uris,
-)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import region_name
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import (
     TwilioCallError,
     TwilioException,

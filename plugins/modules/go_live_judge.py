@@ -61,7 +61,7 @@ extends_documentation_fragment:
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.INFO_MODULE
 author:
-  - voip.threecx_twilio developers
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
 """
 
 EXAMPLES = r"""

@@ -41,7 +41,7 @@ extends_documentation_fragment:
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.INFO_MODULE
 author:
-  - voip.threecx_twilio developers
+  - voip.threecx_twilio developers (@voip-threecx-twilio)
 notes:
   - Variables are read from the host's variables as the task sees them; an environment variable that a connection
     option falls back to (for example C(TWILIO_ACCOUNT_SID) or C(THREECX_CLIENT_SECRET)) is read from the controller's

@@ -339,6 +339,7 @@ from ansible.module_utils.common.dict_transformations import camel_dict_to_snake
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _pvxml
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_inputs as tx
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import destination_from_api
 
@@ -530,7 +531,7 @@ def main():
         argument_spec=dict(
             gather=dict(type="list", elements="str", default=["all"], choices=["all"] + list(SECTIONS)),
             dnd_profiles=dict(type="list", elements="str", default=["Out of office"]),
-            caller_id_variable=dict(type="str", default=cat.DEFAULT_CALLER_ID_VARIABLE),
+            caller_id_variable=dict(type="str", default=tx.DEFAULT_CALLER_ID_VARIABLE),
             parameter_names=dict(
                 type="dict",
                 options=dict((role, dict(type="str")) for role in cat.ROLES),
@@ -547,8 +548,8 @@ def main():
         if not _pvxml.HAS_LXML:
             module.fail_json(msg=missing_required_lib("lxml"), exception=_pvxml.LXML_IMPORT_ERROR)
         try:
-            cat.check_caller_id_variable("caller_id_variable", p["caller_id_variable"])
-            cat.check_parameter_names("parameter_names", p["parameter_names"])
+            tx.check_caller_id_variable("caller_id_variable", p["caller_id_variable"])
+            tx.check_parameter_names("parameter_names", p["parameter_names"])
         except ValueError as exc:
             module.fail_json(msg=str(exc))
     result = {"changed": False}

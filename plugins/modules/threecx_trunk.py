@@ -323,7 +323,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threec
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Engine, deep_merge
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import assume_in_check_mode
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import TRUNK
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import DEFAULT_SOURCE_TEMPLATE, TRUNK
 
 REGISTRATION = {"ip_based": "Nothing", "credentials": "InOutCalls"}
 
@@ -417,7 +417,7 @@ def main():
         effective_options(module)
         skeleton = None
         if current is None:
-            template = p["template"] or cat.DEFAULT_SOURCE_TEMPLATE
+            template = p["template"] or DEFAULT_SOURCE_TEMPLATE
             if p["registrar"] is None:
                 raise ValueError("registrar is required to create the trunk %r (the Twilio SIP Domain's FQDN)" % name)
             if assume_in_check_mode(module, cat.require_template, client, template, "template") is None:

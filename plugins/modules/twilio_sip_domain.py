@@ -360,6 +360,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import TwilioCallError, TwilioException, describe_error
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import SIP_DOMAIN
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import sip_uri, sip_uris
 
 STUDIO_WEBHOOK = "https://webhooks.twilio.com/v1/Accounts/%s/Flows/%s"
 
@@ -575,8 +576,8 @@ def present(module, engine):
         # auth_type follows the mappings: read it back, or predict it in check mode.
         fresh = sip.fetch_or_none(module.client.sip.domains(domain_sid)) if domain_sid and not module.check_mode else None
         domain["auth_type"] = fresh.get("auth_type") if fresh is not None else predict_auth_type(domain)
-    domain["sip_uri"] = sip.sip_uri(domain.get("domain_name"), p["region"])
-    domain["sip_uris"] = sip.sip_uris(domain.get("domain_name"), p["region"])
+    domain["sip_uri"] = sip_uri(domain.get("domain_name"), p["region"])
+    domain["sip_uris"] = sip_uris(domain.get("domain_name"), p["region"])
     if app:
         domain["twiml_app"] = app
     return result

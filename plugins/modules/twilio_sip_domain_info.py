@@ -202,6 +202,7 @@ domains:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import sip_uri, sip_uris
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_sid, check_sip_domain_name
 
@@ -262,8 +263,8 @@ def describe(module, domain):
     client = module.client
     p = module.params
     out = dict((k, domain.get(k)) for k in DOMAIN_KEYS)
-    out["sip_uri"] = sip.sip_uri(domain.get("domain_name"), p["region"])
-    out["sip_uris"] = sip.sip_uris(domain.get("domain_name"), p["region"])
+    out["sip_uri"] = sip_uri(domain.get("domain_name"), p["region"])
+    out["sip_uris"] = sip_uris(domain.get("domain_name"), p["region"])
     ctx = client.sip.domains(domain["sid"])
     maps = sip.read_mappings(ctx, include_registrations=True)
     acls = []

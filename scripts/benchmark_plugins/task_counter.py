@@ -36,7 +36,7 @@ class CallbackModule(CallbackBase):
         entry["tasks"] += 1
         if not ran:
             entry["skipped"] += 1
-        elif action.startswith(PREFIX) and action[len(PREFIX):] not in CONTROLLER_ONLY:
+        elif action.startswith(PREFIX) and action[len(PREFIX) :] not in CONTROLLER_ONLY:
             entry["api_tasks"] += 1
 
     def v2_runner_on_ok(self, result):

@@ -20,7 +20,7 @@ import pytest
 
 from lab import home as labhome
 from lab.spec import open_validator
-from lab.threecx.shapes import absent_allowed
+from lab.threecx.shapes import absent_allowed, version_hidden
 from lab.twilio.app import check_error_shape
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,10 +272,14 @@ def test_validator_threecx_crafted(validators, cx, queue):
     assert "documented property @odata.count of Pbx.QueueCollectionResponse is missing" in " ".join(
         _cx(v, "/Queues", coll, {"$select": ["Id,Name"], "$count": ["true"]})
     )
-    # A property a version does not have yet may be absent on that version only.
-    older = {k: val for k, val in entity.items() if k != "ComfortPromptsEnabled"}
-    assert _cx(v, path, older, version="20.0.8") == []
+    # A property a version does not have yet is absent on that version, and only there.
+    later = version_hidden("20.0.8")["Pbx.Queue"]
+    older = {k: val for k, val in entity.items() if k not in later}
+    assert "ComfortPromptsEnabled" in later and _cx(v, path, older, version="20.0.8") == []
     assert "ComfortPromptsEnabled of Pbx.Queue is missing" in " ".join(_cx(v, path, older))
+    assert _cx(v, path, {**older, "ComfortPromptsEnabled": False}, version="20.0.8") == [
+        "response 200 body: property ComfortPromptsEnabled of Pbx.Queue does not exist in this version (at (root))"
+    ]
     # Formats: Edm.DateTimeOffset is RFC 3339.
     group = copy.deepcopy(cx.call("GET", "/Groups").json())
     group["value"][0]["LastLoginTime"] = "yesterday"

@@ -22,14 +22,20 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils import _site
 from tests.support import site_cases
 
 ROLES = Path(__file__).resolve().parents[3] / "roles"
-SIDES = {"twilio_sip_domain": _site.TWILIO_VARIABLES, "threecx_fallback": _site.THREECX_VARIABLES}
+SIDES = {
+    "twilio_sip_domain": _site.TWILIO_VARIABLES,
+    "threecx_fallback": _site.THREECX_VARIABLES,
+}
 # Options wired from their site variable rather than the plan: secrets, which the plan never holds.
 SECRET_OPTIONS = {
     ("twilio_credential_list", "credentials"): "twilio_sip_domain_credentials",
     ("threecx_trunk", "auth_password"): "threecx_fallback_auth_password",
 }
 # Options that prefer what an earlier task returned (a list's SID), else the plan's value.
-FROM_RESULT = {("twilio_sip_domain", "ip_access_control_lists"), ("twilio_sip_domain", "credential_lists")}
+FROM_RESULT = {
+    ("twilio_sip_domain", "ip_access_control_lists"),
+    ("twilio_sip_domain", "credential_lists"),
+}
 
 
 def entry_options(role):
@@ -74,15 +80,31 @@ def test_every_module_option_comes_from_the_plan_or_is_a_secret(role):
         for option, value in args.items():
             seen += 1
             if (module, option) in SECRET_OPTIONS:
-                assert SECRET_OPTIONS[(module, option)] in value, (module, option, value)
+                assert SECRET_OPTIONS[(module, option)] in value, (
+                    module,
+                    option,
+                    value,
+                )
                 continue
             text = " ".join(str(value).split())
             if (module, option) in FROM_RESULT:
-                assert "args.%s | default(omit)" % option in text, (module, option, value)
+                assert "args.%s | default(omit)" % option in text, (
+                    module,
+                    option,
+                    value,
+                )
                 continue
             match = PLAN_REF.match(text)
-            assert match, "%s: %s is not wired from the plan: %s" % (module, option, value)
-            assert match.group(2) == option, "%s: %s is fed the plan's %s" % (module, option, match.group(2))
+            assert match, "%s: %s is not wired from the plan: %s" % (
+                module,
+                option,
+                value,
+            )
+            assert match.group(2) == option, "%s: %s is fed the plan's %s" % (
+                module,
+                option,
+                match.group(2),
+            )
     assert seen > 10
 
 
@@ -97,4 +119,7 @@ def test_every_planned_argument_is_passed(case_id, change):
     for side in ("twilio", "threecx"):
         for task in plan[side]["tasks"].values():
             missing = set(task["args"]) - wired[task["module"]]
-            assert not missing, "%s: the plan's %s are not passed by the role" % (task["module"], ", ".join(sorted(missing)))
+            assert not missing, "%s: the plan's %s are not passed by the role" % (
+                task["module"],
+                ", ".join(sorted(missing)),
+            )

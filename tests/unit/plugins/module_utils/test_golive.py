@@ -69,8 +69,8 @@ def judged(twilio=None, pbx=None, site=None, **kwargs):
     return dict((r["id"], r) for r in results)
 
 
-def broken(path, value, source=PBX):
-    data = copy.deepcopy(source)
+def broken(path, value, source=None):
+    data = copy.deepcopy(PBX if source is None else source)
     node = data
     for key in path[:-1]:
         node = node[key]
@@ -106,7 +106,12 @@ def test_a_converged_site_passes_every_item_in_the_guides_order():
         ("did_routed", None, broken(["inbound_rules"], []), ["no inbound rule routes DID +12125550100"]),
         ("did_routed", None, broken(["inbound_rules", 0, "office_hours_destination"], {"to": "Extension", "number": "100"}), ["routes to Extension 100"]),
         ("outbound_rule", None, broken(["outbound_rules"], PBX["outbound_rules"][1:]), ["sends route 1 to PSTN", "the first that matches"]),
-        ("outbound_rule", None, broken(["queues", 0, "no_answer_destination"], {"type": "voicemail", "number": "100"}), ["Destination if no answer is voicemail 100"]),
+        (
+            "outbound_rule",
+            None,
+            broken(["queues", 0, "no_answer_destination"], {"type": "voicemail", "number": "100"}),
+            ["Destination if no answer is voicemail 100"],
+        ),
         ("outbound_rule", None, broken(["outbound_rules", 0, "routes", 0, "prepend"], "9"), ['prepends "9"']),
         ("e164", None, broken(["e164"], {"enabled": True}), ["Process E164 numbers is on"]),
         ("agents", None, broken(["users"], [dict(u, dnd=True) for u in PBX["users"]]), ["none of them can be rung", "100 (Ada Lovelace)"]),

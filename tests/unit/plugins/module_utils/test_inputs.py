@@ -6,7 +6,11 @@ import pytest
 
 from ansible.module_utils.basic import env_fallback
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import ModuleInput, Names, Problems
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
+    ModuleInput,
+    Names,
+    Problems,
+)
 
 
 def check_name(p, n, problems):
@@ -20,10 +24,23 @@ def check_name(p, n, problems):
 
 BASE = ModuleInput(dict(url=dict(type="str", required=True, fallback=(env_fallback, ["DEMO_URL"]))))
 DEMO = BASE.extended(
-    dict(name=dict(type="str"), count=dict(type="int"), mode=dict(type="str", choices=["a", "b"]), items=dict(type="list", elements="str")),
+    dict(
+        name=dict(type="str"),
+        count=dict(type="int"),
+        mode=dict(type="str", choices=["a", "b"]),
+        items=dict(type="list", elements="str"),
+    ),
     checks=(check_name,),
 ).with_constraints(mutually_exclusive=[("name", "items")])
-NAMES = Names({"name": "site_name", "count": "site_count", "mode": "site_mode", "url": "site_url", "items": "site_items"})
+NAMES = Names(
+    {
+        "name": "site_name",
+        "count": "site_count",
+        "mode": "site_mode",
+        "url": "site_url",
+        "items": "site_items",
+    }
+)
 
 
 def test_names_map_options_and_their_parts():
@@ -52,7 +69,7 @@ def test_validate_names_every_problem_with_the_given_names(monkeypatch):
     monkeypatch.delenv("DEMO_URL", raising=False)
     params, problems = DEMO.validate(dict(name=" ", count="seven", mode="c"), NAMES)
     assert problems.messages[0] == "site_url is required and is not set (or set the environment variable DEMO_URL)"
-    assert any(m.startswith("site_count: ") and "site_count" in m[len("site_count: "):] for m in problems.messages), problems.messages
+    assert any(m.startswith("site_count: ") and "site_count" in m[len("site_count: ") :] for m in problems.messages), problems.messages
     assert any(m.startswith("site_mode: value of site_mode must be one of: a, b") for m in problems.messages), problems.messages
     assert "site_name must not be empty" in problems.messages
     # The check does not speak again of an option that failed its type.

@@ -16,8 +16,12 @@ import json
 import pytest
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _site
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import (
+    ThreeCXModule,
+)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import (
+    TwilioModule,
+)
 from tests.support import site_cases
 from tests.unit.plugins.modtest import run_module
 
@@ -40,15 +44,30 @@ def test_a_good_site_is_planned_with_every_derived_value():
     assert plan["domain_name"] == "acme.sip.twilio.com"
     assert plan["sip_uri"] == plan["sip_address"] == "acme.sip.ie1.twilio.com"
     twilio, threecx = plan["twilio"], plan["threecx"]
-    assert twilio["auth_mode"] == "ip_acl" and set(twilio["tasks"]) == {"ip_acl", "sip_domain"}
-    assert twilio["tasks"]["ip_acl"]["args"] == {"friendly_name": "acme PBX", "ip_addresses": ["203.0.113.10"]}
+    assert twilio["auth_mode"] == "ip_acl" and set(twilio["tasks"]) == {
+        "ip_acl",
+        "sip_domain",
+    }
+    assert twilio["tasks"]["ip_acl"]["args"] == {
+        "friendly_name": "acme PBX",
+        "ip_addresses": ["203.0.113.10"],
+    }
     assert twilio["tasks"]["sip_domain"]["args"]["ip_access_control_lists"] == ["acme PBX"]
-    assert twilio["connection"] == {"account_sid": "AC" + site_cases.HEX, "region": "ie1"}
+    assert twilio["connection"] == {
+        "account_sid": "AC" + site_cases.HEX,
+        "region": "ie1",
+    }
     trunk = threecx["tasks"]["trunk"]["args"]
     assert trunk["registrar"] == "acme.sip.ie1.twilio.com" and trunk["did_numbers"] == ["+12125550100"]
     assert threecx["tasks"]["group"]["module"] == "threecx_queue"
-    assert threecx["tasks"]["group"]["args"]["no_answer_destination"] == {"type": "external", "external": "+12125550199"}
-    assert threecx["tasks"]["inbound_rule"]["args"]["destination"] == {"type": "queue", "number": "800"}
+    assert threecx["tasks"]["group"]["args"]["no_answer_destination"] == {
+        "type": "external",
+        "external": "+12125550199",
+    }
+    assert threecx["tasks"]["inbound_rule"]["args"]["destination"] == {
+        "type": "queue",
+        "number": "800",
+    }
     assert threecx["tasks"]["e164"]["args"] == {"process_e164": False}
 
 
@@ -57,7 +76,11 @@ def test_the_region_defaults_to_the_environment_then_us1(monkeypatch):
     assert _site.plan(site)["region"] == "us1"
     monkeypatch.setenv("TWILIO_REGION", "au1")
     plan = _site.plan(site)
-    assert (plan["region"], plan["edge"], plan["sip_address"]) == ("au1", "sydney", "acme.sip.au1.twilio.com")
+    assert (plan["region"], plan["edge"], plan["sip_address"]) == (
+        "au1",
+        "sydney",
+        "acme.sip.au1.twilio.com",
+    )
 
 
 def test_connection_values_may_come_from_the_environment(monkeypatch):
@@ -80,7 +103,12 @@ def test_no_secret_is_in_the_plan():
     plan = _site.plan(site)
     assert plan["ok"], plan["problems"]
     text = json.dumps(plan)
-    for secret in ("not-a-real-token", "not-a-real-secret", site_cases.GOOD_PASSWORD, "TrunkSecret123"):
+    for secret in (
+        "not-a-real-token",
+        "not-a-real-secret",
+        site_cases.GOOD_PASSWORD,
+        "TrunkSecret123",
+    ):
         assert secret not in text
     assert plan["twilio"]["credential_usernames"] == ["acme-pbx"]
 
@@ -105,7 +133,12 @@ def test_every_problem_is_listed_at_once():
     )
     problems = _site.plan(bad)["problems"]
     assert len(problems) == 4, problems
-    for name in ("threecx_fallback_template_name", "threecx_fallback_queue_timeout", "threecx_fallback_client_secret", "twilio_sip_domain_pbx_public_ips"):
+    for name in (
+        "threecx_fallback_template_name",
+        "threecx_fallback_queue_timeout",
+        "threecx_fallback_client_secret",
+        "twilio_sip_domain_pbx_public_ips",
+    ):
         assert sum(1 for p in problems if name in p) == 1, (name, problems)
 
 
@@ -208,6 +241,12 @@ def test_a_bad_value_is_refused_by_the_same_check_in_a_module(case_id, change, v
     plan, verdicts = module_verdicts(site_cases.site(change), monkeypatch)
     refused = dict((m, v) for m, v in verdicts.items() if v is not None)
     if case_id in site_cases.SITE_ONLY:
-        assert not refused, "listed as a rule of the site alone, but %s refuse it: %s" % (", ".join(refused), refused)
+        assert not refused, "listed as a rule of the site alone, but %s refuse it: %s" % (
+            ", ".join(refused),
+            refused,
+        )
     else:
-        assert refused, "no module refuses %s (add the case to SITE_ONLY if that is meant): %s" % (case_id, plan["problems"])
+        assert refused, "no module refuses %s (add the case to SITE_ONLY if that is meant): %s" % (
+            case_id,
+            plan["problems"],
+        )

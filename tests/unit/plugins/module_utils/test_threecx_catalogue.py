@@ -3,6 +3,7 @@
 import pytest
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_catalogue as cat
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_inputs as tx
 
 BASE = [
     {"Id": 1, "Name": "RequestLineURIUser"},
@@ -118,23 +119,23 @@ def test_find_by_name_with_empty_catalogue():
 @pytest.mark.parametrize("value", ["OriginatorCallerId", "$", "$ a", "$1", 5])
 def test_check_caller_id_variable(value):
     with pytest.raises(ValueError) as info:
-        cat.check_caller_id_variable("caller_id_variable", value)
+        tx.check_caller_id_variable("caller_id_variable", value)
     assert "caller_id_variable must be a 3CX variable" in str(info.value)
 
 
 def test_check_parameter_names():
-    cat.check_parameter_names("parameter_names", {"pai_user_part": "P-AssertedIdentityUserPart", "ppi_user_part": None})
+    tx.check_parameter_names("parameter_names", {"pai_user_part": "P-AssertedIdentityUserPart", "ppi_user_part": None})
     with pytest.raises(ValueError) as info:
-        cat.check_parameter_names("parameter_names", {"pai_user_part": "P Asserted"})
+        tx.check_parameter_names("parameter_names", {"pai_user_part": "P Asserted"})
     assert "parameter_names.pai_user_part" in str(info.value)
 
 
 def test_check_codec_names():
-    assert cat.check_codec_names("codecs", ["pcmu", "PCMA", "G729"]) == ["PCMU", "PCMA", "G729"]
-    assert cat.check_codec_names("codecs", None) is None
+    assert tx.check_codec_names("codecs", ["pcmu", "PCMA", "G729"]) == ["PCMU", "PCMA", "G729"]
+    assert tx.check_codec_names("codecs", None) is None
     for bad, fragment in (([], "at least one"), (["PCMU", "pcmu"], "twice"), (["G.7 11"], "not a codec name")):
         with pytest.raises(ValueError) as info:
-            cat.check_codec_names("codecs", bad)
+            tx.check_codec_names("codecs", bad)
         assert fragment in str(info.value)
 
 
@@ -153,13 +154,13 @@ def test_resolve_codecs_against_the_catalogue():
 
 @pytest.mark.parametrize("value", ["twilio.pv.xml", "GenericSIPTrunk.pv.xml", "Twilio SIP (caller id)-2.pv.xml"])
 def test_template_names_ok(value):
-    assert cat.check_template_name("name", value) == value
+    assert tx.check_template_name("name", value) == value
 
 
 @pytest.mark.parametrize("value", ["twilio.xml", "twilio", "../x.pv.xml", "a/b.pv.xml", ".pv.xml", "x'.pv.xml", "", None])
 def test_template_names_bad(value):
     with pytest.raises(ValueError) as info:
-        cat.check_template_name("name", value)
+        tx.check_template_name("name", value)
     assert "name must be a provider template file name ending in .pv.xml" in str(info.value)
 
 

@@ -12,6 +12,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_inputs as tx
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _threecx_routing as r
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Engine, Field
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
@@ -282,16 +283,16 @@ def runner(main):
 )
 def test_bad_destinations_name_the_option(dest, fragment):
     with pytest.raises(ValueError) as err:
-        r.check_destination("no_answer_destination", dest)
+        tx.check_destination("no_answer_destination", dest)
     assert fragment in str(err.value)
     assert str(err.value).startswith("no_answer_destination")
 
 
 def test_destinations_map_to_the_api_and_back():
-    ext = r.check_destination("d", {"type": "external", "number": None, "external": "+14155550100"})
+    ext = tx.check_destination("d", {"type": "external", "number": None, "external": "+14155550100"})
     assert r.destination_to_api(ext) == {"To": "External", "Number": "", "External": "+14155550100"}
     assert r.destination_from_api({"To": "External", "External": "+14155550100", "Number": "", "Tags": []}) == ext
-    sip = r.check_destination("d", {"type": "external", "number": None, "external": "sip:+14155550100@a.sip.us1.twilio.com"})
+    sip = tx.check_destination("d", {"type": "external", "number": None, "external": "sip:+14155550100@a.sip.us1.twilio.com"})
     assert r.destination_to_api(sip)["External"] == "sip:+14155550100@a.sip.us1.twilio.com"
     queue = {"type": "queue", "number": "800", "external": None}
     assert r.destination_to_api(queue) == {"To": "Queue", "Number": "800", "External": ""}

@@ -23,6 +23,7 @@ from requests.adapters import BaseAdapter
 from requests.structures import CaseInsensitiveDict
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio as tw
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_regions as regions
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import check_http_url, check_sid, check_sip_domain_name
@@ -373,8 +374,8 @@ def test_urls_and_sids_are_checked():
     [("us1", "acme.sip.us1.twilio.com"), ("ie1", "acme.sip.ie1.twilio.com"), ("au1", "acme.sip.au1.twilio.com")],
 )
 def test_sip_uris_for_each_region(region, label):
-    assert sip.sip_uri("acme.sip.twilio.com", region) == label
-    uris = sip.sip_uris("acme.sip.twilio.com", region)
+    assert regions.sip_uri("acme.sip.twilio.com", region) == label
+    uris = regions.sip_uris("acme.sip.twilio.com", region)
     assert uris["region"] == label and uris["global"] == "acme.sip.twilio.com"
     assert uris["sao_paulo"] == "acme.sip.sao-paulo.twilio.com"
     assert set(uris) == {"global", "region", "ashburn", "umatilla", "dublin", "frankfurt", "singapore", "tokyo", "sao_paulo", "sydney"}
