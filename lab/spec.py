@@ -668,7 +668,8 @@ class StrictShapes:
 
         ``context``: an OData success body (needs @odata.context); ``absent(type name, object)``:
         the properties the stand-in knows may be missing from that object (a PBX version that
-        does not have them yet, or a reference that shows them missing).
+        does not have them yet, or a reference that shows them missing); when the hook also has
+        ``not_in_version(type name)``, a reply carrying one of those properties is a violation.
         """
         run = _Run(absent)
         select = _options(query, "$select") if self.v.odata else None
@@ -730,6 +731,10 @@ class StrictShapes:
         expected |= expanded
         if run.absent is not None:
             expected -= set(run.absent(shape.name, value))
+            not_in_version = getattr(run.absent, "not_in_version", None)
+            if not_in_version is not None:
+                for name in sorted(set(value) & set(not_in_version(shape.name))):
+                    out.append(f"property {name} of {shape.name} does not exist in this version {where}")
         annotations = {k for k in value if odata and k.startswith("@odata.")}
         if odata:
             expected.discard("@odata.count")

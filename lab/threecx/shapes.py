@@ -8,8 +8,6 @@ property of its type.
 
 from __future__ import annotations
 
-from typing import Callable
-
 from . import entities as E
 
 
@@ -25,13 +23,21 @@ def version_hidden(version: str) -> dict[str, set[str]]:
     }
 
 
-def absent_allowed(version: str, path: str) -> Callable[[str, dict], set[str]]:
-    """The validator's hook: (type name, the object) -> properties that may be missing from it."""
-    hidden = version_hidden(version)
-    init_trunk = path.startswith("/xapi/v1/Trunks/Pbx.InitTrunk(")
+class ReplyRules:
+    """The validator's hook for one reply: ``rules(type name, object)`` -> the properties that may be
+    missing from that object; ``rules.not_in_version(type name)`` -> the properties this PBX's version
+    does not have at all, so that a reply carrying one is a violation too."""
 
-    def absent(type_name: str, obj: dict) -> set[str]:
-        out = set(hidden.get(type_name, ()))
+    def __init__(self, version: str, path: str):
+        self.version = version
+        self.hidden = version_hidden(version)
+        self.init_trunk = path.startswith("/xapi/v1/Trunks/Pbx.InitTrunk(")
+
+    def not_in_version(self, type_name: str) -> set[str]:
+        return self.hidden.get(type_name, set())
+
+    def __call__(self, type_name: str, obj: dict) -> set[str]:
+        out = set(self.hidden.get(type_name, ()))
         if type_name == "Pbx.ConcealedPassword":
             # 3cx-xapi.md §3.4: "AuthPassword ({Value,Concealed}; reads may return {"Concealed":true})".
             out.add("Value")
@@ -39,10 +45,13 @@ def absent_allowed(version: str, path: str) -> Callable[[str, dict], set[str]]:
             # 3cx-xapi.md §3.6: unused routes are
             # {"TrunkId":-1,"StripDigits":0,"Prepend":"","Append":"","CallerID":""} (live replies).
             out.add("TrunkName")
-        elif init_trunk and type_name in ("Pbx.Trunk", "Pbx.Gateway"):
+        elif self.init_trunk and type_name in ("Pbx.Trunk", "Pbx.Gateway"):
             # 3cx-xapi.md §2: InitTrunk "returns a filled Pbx.Trunk without an Id" (the gateway's
             # Id is the trunk's, assigned when the trunk is created).
             out.add("Id")
         return out
 
-    return absent
+
+def absent_allowed(version: str, path: str) -> ReplyRules:
+    """The rules for one reply of a PBX of *version* to a request for *path*."""
+    return ReplyRules(version, path)
