@@ -95,6 +95,14 @@ class CallbackModule(CallbackBase):
             self.rows[host_name] = SiteRow(host_name)
         return self.rows[host_name]
 
+    def _result_row(self, result):
+        """The row of the host a task result is about; None for the controller's implicit localhost
+        (the playbooks' closing summary play runs there), which is no site."""
+        name = result._host.get_name()
+        if name == "localhost" and name not in self.rows:
+            return None
+        return self._row(name)
+
     # ------------------------------------------------------------------ events
     def v2_playbook_on_start(self, playbook):
         self.playbook = os.path.basename(getattr(playbook, "_file_name", "") or "") or None
@@ -113,7 +121,9 @@ class CallbackModule(CallbackBase):
                 self._row(host.name)
 
     def v2_runner_on_ok(self, result):
-        row = self._row(result._host.get_name())
+        row = self._result_row(result)
+        if row is None:
+            return
         row.ran = True
         if result._result.get("changed", False):
             name = result._task.get_name()
@@ -121,19 +131,23 @@ class CallbackModule(CallbackBase):
                 row.changed_tasks.append(name)
 
     def v2_runner_on_skipped(self, result):
-        self._row(result._host.get_name()).ran = True
+        row = self._result_row(result)
+        if row is not None:
+            row.ran = True
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        if ignore_errors:
+        row = self._result_row(result)
+        if ignore_errors or row is None:
             return
-        row = self._row(result._host.get_name())
         row.ran = True
         res = result._result
         message = res.get("msg") or res.get("censored") or "failed"
         row.failure = {"task": result._task.get_name(), "msg": str(message)}
 
     def v2_runner_on_unreachable(self, result):
-        row = self._row(result._host.get_name())
+        row = self._result_row(result)
+        if row is None:
+            return
         row.unreachable = True
         row.failure = {"task": result._task.get_name(), "msg": str(result._result.get("msg") or "unreachable")}
 

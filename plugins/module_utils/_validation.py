@@ -159,7 +159,6 @@ def check_sip_uri(option, value):
 # ---- Twilio SIP side (appended) ------------------------------------------------------------
 
 
-
 def check_sip_domain_name(option, value):
     """A Twilio SIP Domain name: ``acme`` or ``acme.sip.twilio.com``; returns the full, lower-case name.
 

@@ -235,6 +235,29 @@ def test_a_failed_batch_stops_the_rollout(fleet, tmp_path):
     assert set(statuses[2:]) == {"not run"}
 
 
+def test_tags_run_one_side_only(fleet):
+    """--tags twilio sends nothing to a PBX; --tags threecx nothing to Twilio; the plan runs with both."""
+    fleet.lab.reset()
+    mark = fleet.mark()
+    rc, report = fleet.run("tags-twilio", "--tags", "twilio")
+    assert rc == 0, report["_log"]
+    requests = fleet.requests(mark)
+    assert requests["threecx"] == [], requests["threecx"][:3]
+    assert fleet.twilio_domain_names() == {f"{name}.sip.twilio.com" for name in SITES}
+    assert {s["status"] for s in report["sites"]} == {"changed"}
+
+    mark = fleet.mark()
+    rc, report = fleet.run("tags-threecx", "--tags", "threecx")
+    assert rc == 0, report["_log"]
+    requests = fleet.requests(mark)
+    assert requests["twilio"] == [], requests["twilio"][:3]
+    assert {e.get("pbx") for e in fleet.writes(mark)} == set(SITES)
+    # Both sides made by the two runs: a whole run now changes nothing.
+    rc, report = fleet.run("after-tags")
+    assert rc == 0, report["_log"]
+    assert {s["status"] for s in report["sites"]} == {"ok"}
+
+
 def test_every_bad_site_of_the_table_fails_before_any_request(fleet, tmp_path):
     """Each bad case of tests/support/site_cases.py as a site of one fleet: all refused, none sends a request.
 

@@ -20,8 +20,7 @@ def code_files():
     for top in SEARCHED:
         path = ROOT / top
         files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.suffix in (".py", ".yml", ".yaml", ".j2"))
-        for f in files:
-            yield f
+        yield from files
 
 
 def places(pattern):
