@@ -14,6 +14,7 @@ options:
     description:
       - Base URL of the 3CX v20 PBX web server, for example V(https://pbx.example.com:5001).
       - The XAPI is reached at C(<url>/xapi/v1) and tokens at C(<url>/connect/token).
+      - An https:// URL, checked before any request (the PBX's API carries its client secret and tokens).
       - If not set, the value of the E(THREECX_URL) environment variable is used.
     type: str
     required: true
@@ -45,7 +46,8 @@ options:
     default: true
   ca_path:
     description:
-      - A PEM file of CA certificates to trust for the PBX instead of the system store.
+      - A PEM file of CA certificates to trust for the PBX instead of the system store. It must be readable and
+        hold PEM certificates, checked before any request.
       - If not set, the value of the E(THREECX_CA_PATH) environment variable is used.
     type: path
   timeout:

@@ -47,12 +47,13 @@ options:
       - Send every request to this scheme and host instead (for example a corporate proxy or the
         collection's local lab). The regional host Twilio would have been called at is sent in
         the C(X-Forwarded-Host) header.
+      - An https:// URL, checked before any request.
       - If not set, the value of the E(TWILIO_API_BASE_URL) environment variable is used.
     type: str
   ca_bundle:
     description:
       - A PEM file of CA certificates to trust instead of the system store (for O(api_base_url)
-        behind a private CA).
+        behind a private CA). It must be readable and hold PEM certificates, checked before any request.
       - If not set, the value of the E(TWILIO_CA_BUNDLE) environment variable is used.
     type: path
   timeout:

@@ -116,6 +116,7 @@ TWILIO_VARIABLES = dict(
             choices=("ip_acl", "credentials", "both"),
         ),
         _v("twilio_sip_domain_pbx_public_ips", "list", [], elements="str"),
+        _v("twilio_sip_domain_allow_wide_ranges", "bool", False),
         _v("twilio_sip_domain_credentials", "list", [], elements="dict", secret=True),
         _v("twilio_sip_domain_update_password", "str", "on_create"),
         _v("twilio_sip_domain_acl_name", "str", ""),
@@ -126,6 +127,7 @@ TWILIO_VARIABLES = dict(
         _v("twilio_sip_domain_twiml_app", "str", ""),
         _v("twilio_sip_domain_studio_flow", "str", ""),
         _v("twilio_sip_domain_voice_fallback_url", "str", ""),
+        _v("twilio_sip_domain_allow_http_webhooks", "bool", False),
         _v("twilio_sip_domain_secure", "bool", False),
         _v("twilio_sip_domain_account_sid", "str", ""),
         _v("twilio_sip_domain_auth_token", "str", "", secret=True),
@@ -326,7 +328,11 @@ def _twilio_side(v, problems):
         with problems:
             if not v["twilio_sip_domain_pbx_public_ips"]:
                 raise ValueError("twilio_sip_domain_auth_mode %s needs twilio_sip_domain_pbx_public_ips (the PBX's public IPv4 addresses)" % auth_mode)
-        own = dict(friendly_name=acl_name, ip_addresses=v["twilio_sip_domain_pbx_public_ips"])
+        own = dict(
+            friendly_name=acl_name,
+            ip_addresses=v["twilio_sip_domain_pbx_public_ips"],
+            allow_wide_ranges=v["twilio_sip_domain_allow_wide_ranges"],
+        )
         tasks["ip_acl"] = _task(
             "twilio_ip_acl",
             tw.IP_ACL,
@@ -335,6 +341,7 @@ def _twilio_side(v, problems):
                 names,
                 friendly_name="twilio_sip_domain_acl_name",
                 ip_addresses="twilio_sip_domain_pbx_public_ips",
+                allow_wide_ranges="twilio_sip_domain_allow_wide_ranges",
             ),
             problems,
         )
@@ -364,6 +371,7 @@ def _twilio_side(v, problems):
         domain_name=v["twilio_sip_domain_name"],
         secure=v["twilio_sip_domain_secure"],
         purge_mappings=purge,
+        allow_http_webhooks=v["twilio_sip_domain_allow_http_webhooks"],
     )
     _set(domain, "friendly_name", v["twilio_sip_domain_friendly_name"])
     _set(domain, "voice_url", v["twilio_sip_domain_voice_url"])
@@ -393,6 +401,7 @@ def _twilio_side(v, problems):
         voice_fallback_url="twilio_sip_domain_voice_fallback_url",
         secure="twilio_sip_domain_secure",
         purge_mappings="twilio_sip_domain_purge_mappings",
+        allow_http_webhooks="twilio_sip_domain_allow_http_webhooks",
         ip_access_control_lists="twilio_sip_domain_acl_name",
         credential_lists="twilio_sip_domain_credential_list_name",
     )

@@ -25,6 +25,8 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation im
     check_connection_numbers,
     check_digits,
     check_fqdn,
+    check_http_url,
+    check_pem_file,
     check_phone_number,
     check_positive,
     check_sip_uri,
@@ -34,10 +36,12 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation im
 
 
 def check_url(p, n, problems):
+    """The PBX's address over https, and a readable CA file: before any request."""
     with problems:
-        url = p.get("url")
-        if url and not re.match(r"^https?://[^/\s]+", str(url)):
-            raise ValueError("%s must be the PBX's address such as https://pbx.example.com (with https://); got %r" % (n("url"), str(url)[:200]))
+        if p.get("url"):
+            check_http_url(n("url"), p["url"], allow_empty=False)
+    with problems:
+        check_pem_file(n("ca_path"), p.get("ca_path"))
 
 
 CONNECTION = ModuleInput(

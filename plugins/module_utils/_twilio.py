@@ -204,8 +204,29 @@ def build_client(
     )
 
 
+# What a 401 from Twilio means in practice (HTTP 401, code 20003): said with the options to check.
+AUTH_HINT = (
+    "Twilio refused the credentials: check account_sid and auth_token, or api_key and api_secret (an API key belongs to one "
+    "account and one region: it must be a key of this account_sid, made in the region the module is set to)"
+)
+
+
 def describe_error(exc):
-    """Turn any Twilio SDK or transport exception into a TwilioCallError."""
+    """Turn any Twilio SDK or transport exception into a TwilioCallError (a 401 carries AUTH_HINT)."""
+    described = _describe(exc)
+    if described.status == 401 and AUTH_HINT not in described.message:
+        described = TwilioCallError(
+            "%s. %s" % (described.message, AUTH_HINT),
+            status=described.status,
+            code=described.code,
+            more_info=described.more_info,
+            method=described.method,
+            url=described.url,
+        )
+    return described
+
+
+def _describe(exc):
     if isinstance(exc, TwilioCallError):
         return exc
     if HAS_TWILIO and isinstance(exc, TwilioRestException):

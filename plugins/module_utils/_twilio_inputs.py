@@ -25,7 +25,9 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_region
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation import (
     check_connection_numbers,
     check_http_url,
+    check_ip_coverage,
     check_ipv4,
+    check_pem_file,
     check_sid,
     check_sip_domain_name,
     check_twilio_password,
@@ -50,6 +52,14 @@ def check_credentials(p, n, problems):
             )
 
 
+def check_endpoint(p, n, problems):
+    """api_base_url (a proxy or the lab) over https, and a readable CA bundle: before any request."""
+    with problems:
+        check_http_url(n("api_base_url"), p.get("api_base_url"), allow_empty=False)
+    with problems:
+        check_pem_file(n("ca_bundle"), p.get("ca_bundle"))
+
+
 CONNECTION = ModuleInput(
     dict(
         account_sid=dict(type="str", required=True, fallback=(env_fallback, ["TWILIO_ACCOUNT_SID"])),
@@ -67,7 +77,7 @@ CONNECTION = ModuleInput(
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
     ),
-    checks=(check_connection_numbers, check_credentials),
+    checks=(check_connection_numbers, check_credentials, check_endpoint),
 )
 
 STATE = dict(type="str", choices=["present", "absent"], default="present")
@@ -133,6 +143,13 @@ def parse_acl_entries(value, n=str, problems=None):
 def check_acl_entries(p, n, problems):
     with problems:
         p["ip_addresses"] = parse_acl_entries(p["ip_addresses"], n)
+        if p["ip_addresses"]:
+            check_ip_coverage(
+                n("ip_addresses"),
+                [(e["ip"], e["cidr_prefix_length"]) for e in p["ip_addresses"]],
+                allow_wide=p["allow_wide_ranges"],
+                allow_option=n("allow_wide_ranges"),
+            )
 
 
 IP_ACL = CONNECTION.extended(
@@ -141,6 +158,7 @@ IP_ACL = CONNECTION.extended(
         state=STATE,
         ip_addresses=dict(type="list", elements="raw"),
         purge_ip_addresses=dict(type="bool", default=True),
+        allow_wide_ranges=dict(type="bool", default=False),
     ),
     checks=(check_list_name(255), check_acl_entries),
 )
@@ -209,11 +227,12 @@ def check_domain(p, n, problems):
     with problems:
         if p["friendly_name"] is not None and len(p["friendly_name"]) > 64:
             raise ValueError("%s must be at most 64 characters; got %d" % (n("friendly_name"), len(p["friendly_name"])))
+    http = dict(allow_http=p["allow_http_webhooks"], allow_option=n("allow_http_webhooks"))
     with problems:
-        check_http_url(n("voice_url"), p["voice_url"], allow_empty=False)
+        check_http_url(n("voice_url"), p["voice_url"], allow_empty=False, **http)
     for option in ("voice_fallback_url", "voice_status_callback_url"):
         with problems:
-            check_http_url(n(option), p[option])
+            check_http_url(n(option), p[option], **http)
     with problems:
         check_sid(n("studio_flow"), p["studio_flow"], "FW")
     with problems:
@@ -268,6 +287,7 @@ SIP_DOMAIN = CONNECTION.extended(
         ip_access_control_lists=dict(type="list", elements="str"),
         credential_lists=dict(type="list", elements="str"),
         purge_mappings=dict(type="bool", default=False),
+        allow_http_webhooks=dict(type="bool", default=False),
     ),
     checks=(check_domain,),
 ).with_constraints(

@@ -116,12 +116,34 @@ def check_ipv4(option, value, prefix=None):
         raise ValueError("%s: the prefix length must be a whole number from 1 to 32; got %r" % (option, prefix))
     if length == 0:
         raise ValueError(
-            "%s: a /0 prefix is refused because Twilio stores it as /32, so the list would never converge; "
-            "to allow every address use two entries 0.0.0.0/1 and 128.0.0.0/1 (and think twice)" % option
+            "%s: a /0 prefix would admit every address on the internet (and Twilio stores it as /32, so the list would never "
+            "converge); list the PBX's public addresses instead" % option
         )
     if not 1 <= length <= 32:
         raise ValueError("%s: the prefix length must be from 1 to 32; got %s" % (option, length))
+    network = ipaddress.IPv4Network("%s/%d" % (address, length), strict=False)
+    if network.network_address != address:
+        raise ValueError(
+            "%s: %s/%d has host bits set; the network is %s (give that, or %s/32 for the one address)" % (option, address, length, network, address)
+        )
     return str(address), length
+
+
+# More addresses than a /16 in one IP access control list is no longer "the PBX's public addresses".
+WIDE_RANGE_ADDRESSES = 2**16
+
+
+def check_ip_coverage(option, entries, allow_wide=False, allow_option="allow_wide_ranges"):
+    """``entries`` ([(address, prefix)]) together may cover at most a /16, unless ``allow_wide``."""
+    networks = ipaddress.collapse_addresses(ipaddress.IPv4Network("%s/%d" % (a, p)) for a, p in entries)
+    covered = sum(n.num_addresses for n in networks)
+    if covered > WIDE_RANGE_ADDRESSES and not allow_wide:
+        raise ValueError(
+            "%s together cover %d addresses, more than a /16 (%d): an IP access control list should hold the PBX's public "
+            "addresses, and wide ranges admit anyone in them to the SIP Domain. Narrow them, or set %s: true if you mean it"
+            % (option, covered, WIDE_RANGE_ADDRESSES, allow_option)
+        )
+    return covered
 
 
 def check_twilio_password(option, value):
@@ -179,6 +201,11 @@ def check_sip_domain_name(option, value):
         )
     elif text.endswith("twilio.com"):
         raise ValueError("%s: a Twilio SIP Domain name must end with .sip.twilio.com; got %r" % (option, value))
+    elif "." in text:
+        raise ValueError(
+            "%s: %r has dots but does not end with .sip.twilio.com; give a short name such as acme (Twilio adds .sip.twilio.com), "
+            "or the full name ending with .sip.twilio.com" % (option, value)
+        )
     else:
         short = text
     if not short:
@@ -201,8 +228,12 @@ def check_sip_domain_name(option, value):
     return full
 
 
-def check_http_url(option, value, allow_empty=True):
-    """An absolute http(s) URL (a webhook); ``""`` clears the setting when ``allow_empty``."""
+def check_http_url(option, value, allow_empty=True, allow_http=False, allow_option=None):
+    """An absolute https URL (a webhook, an API address); ``""`` clears the setting when ``allow_empty``.
+
+    http:// only with ``allow_http`` (where the vendor allows it and the user said so with
+    ``allow_option``): the request would carry the call's data, or credentials, in the clear.
+    """
     if value is None:
         return None
     text = str(value)
@@ -212,10 +243,30 @@ def check_http_url(option, value, allow_empty=True):
     host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
     if not sep or scheme.lower() not in ("http", "https") or not host or any(ch.isspace() for ch in text):
         raise ValueError(
-            "%s must be an absolute http:// or https:// URL without spaces (for example https://example.com/voice)%s; got %r"
+            "%s must be an absolute https:// URL without spaces (for example https://example.com/voice)%s; got %r"
             % (option, ', or "" to clear it' if allow_empty else "", text)
         )
+    if scheme.lower() == "http" and not allow_http:
+        raise ValueError(
+            "%s must use https://; %r would be sent in the clear%s"
+            % (option, text, (" (set %s: true if the endpoint only speaks http)" % allow_option) if allow_option else "")
+        )
     return text
+
+
+def check_pem_file(option, value):
+    """A readable file of PEM certificates (a CA bundle), checked before any request."""
+    if value is None:
+        return None
+    path = str(value)
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(1 << 20)
+    except (IOError, OSError) as exc:
+        raise ValueError("%s: %s cannot be read (%s); give the path of a PEM file of CA certificates" % (option, path, exc.strerror or exc))
+    if b"-----BEGIN CERTIFICATE-----" not in head:
+        raise ValueError("%s: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----); give a PEM file of CA certificates" % (option, path))
+    return path
 
 
 def check_sid(option, value, prefix, allow_empty=False):

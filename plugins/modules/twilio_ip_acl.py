@@ -53,8 +53,9 @@ options:
       - The entries, each either a string (V(203.0.113.10) or V(198.51.100.0/24)) or a dict with
         C(ip), optional C(cidr_prefix_length) (1 to 32, default 32) and optional C(friendly_name).
       - IPv4 only (Twilio does not take IPv6), at most 100 entries.
-      - A /0 prefix is refused, because Twilio stores it as /32 and the list would never converge.
-        To allow every address (rarely wise) give V(0.0.0.0/1) and V(128.0.0.0/1).
+      - A /0 prefix is refused (it would admit every address, and Twilio stores it as /32, so the list would
+        never converge), and so is an entry with host bits set (V(10.0.0.1/24); the message gives the network).
+      - Entries that together cover more than a /16 (65,536 addresses) are refused unless O(allow_wide_ranges).
       - An entry's C(friendly_name) defaults, when the entry is created, to C(<ip>/<prefix>). It is
         compared only when given, so entries made elsewhere keep their names.
       - Not set means the entries are not looked at.
@@ -65,6 +66,13 @@ options:
       - Remove entries not given in O(ip_addresses). Only used when O(ip_addresses) is set.
     type: bool
     default: true
+  allow_wide_ranges:
+    description:
+      - Accept entries that together cover more than a /16. An IP access control list should hold the PBX's public
+        addresses; a wide range admits anyone in it to the SIP Domain.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - A create whose reply is lost is not sent again; the module re-reads by name (or address)
     instead, so retries never make a duplicate.

@@ -66,6 +66,7 @@ options:
     description:
       - The webhook Twilio calls for TwiML when a call arrives (an AI platform or your own application).
       - Exactly one of O(voice_url), O(twiml_app) and O(studio_flow) is required with O(state=present).
+      - An https:// URL; http:// only with O(allow_http_webhooks).
     type: str
   voice_method:
     description:
@@ -153,6 +154,13 @@ options:
       - A domain with no mapping at all refuses every call.
     type: bool
     default: false
+  allow_http_webhooks:
+    description:
+      - Accept http:// in O(voice_url), O(voice_fallback_url) and O(voice_status_callback_url) (Twilio allows it).
+        Off, they must be https://, since Twilio's requests carry the call's data.
+    type: bool
+    default: false
+    version_added: 0.2.0
 notes:
   - Nothing is written when every option you set already has its value, so a second run reports
     no change and sends only reads.

@@ -46,6 +46,8 @@ BAD = [
     ("name-unicode", dict(twilio_sip_domain_name="ácme"), "twilio_sip_domain_name"),
     ("name-other-twilio-host", dict(twilio_sip_domain_name="acme.twilio.com"), "twilio_sip_domain_name"),
     ("name-quote", dict(twilio_sip_domain_name="o'neil"), "twilio_sip_domain_name"),
+    ("name-other-domain", dict(twilio_sip_domain_name="rel.sip.example.com"), "twilio_sip_domain_name"),
+    ("name-dotted-short", dict(twilio_sip_domain_name="pbx.acme"), "twilio_sip_domain_name"),
     ("friendly-name-long", dict(twilio_sip_domain_friendly_name="x" * 65), "twilio_sip_domain_friendly_name"),
     ("friendly-name-list", dict(twilio_sip_domain_friendly_name=["x"]), "twilio_sip_domain_friendly_name"),
     ("region-unknown", dict(twilio_sip_domain_region="de1"), "twilio_sip_domain_region"),
@@ -63,6 +65,10 @@ BAD = [
     ("ips-too-many", dict(twilio_sip_domain_pbx_public_ips=["198.51.100.%d" % i for i in range(101)]), "twilio_sip_domain_pbx_public_ips"),
     ("ips-mapping", dict(twilio_sip_domain_pbx_public_ips=[{"ip": "203.0.113.10", "port": 5060}]), "twilio_sip_domain_pbx_public_ips"),
     ("ips-hostname", dict(twilio_sip_domain_pbx_public_ips=["pbx.example.com"]), "twilio_sip_domain_pbx_public_ips"),
+    ("ips-host-bits", dict(twilio_sip_domain_pbx_public_ips=["10.0.0.1/24"]), "twilio_sip_domain_pbx_public_ips"),
+    ("ips-world-in-halves", dict(twilio_sip_domain_pbx_public_ips=["0.0.0.0/1", "128.0.0.0/1"]), "twilio_sip_domain_pbx_public_ips"),
+    ("ips-wider-than-16", dict(twilio_sip_domain_pbx_public_ips=["10.0.0.0/16", "10.1.0.0/24"]), "twilio_sip_domain_pbx_public_ips"),
+    ("wide-not-bool", dict(twilio_sip_domain_allow_wide_ranges="sure"), "twilio_sip_domain_allow_wide_ranges"),
     # --- SIP credentials
     ("password-weak", dict(CREDENTIALS, twilio_sip_domain_credentials=[{"username": "u", "password": "short"}]), "twilio_sip_domain_credentials"),
     (
@@ -89,6 +95,8 @@ BAD = [
     # --- the voice handler
     ("voice-url-ftp", dict(twilio_sip_domain_voice_url="ftp://voice.example.com/x"), "twilio_sip_domain_voice_url"),
     ("voice-url-space", dict(twilio_sip_domain_voice_url="https://voice example.com/x"), "twilio_sip_domain_voice_url"),
+    ("voice-url-http", dict(twilio_sip_domain_voice_url="http://voice.example.com/x"), "twilio_sip_domain_voice_url"),
+    ("fallback-url-http", dict(twilio_sip_domain_voice_fallback_url="http://voice.example.com/f"), "twilio_sip_domain_voice_fallback_url"),
     ("two-handlers", dict(twilio_sip_domain_twiml_app="Acme bot"), "twilio_sip_domain_twiml_app"),
     ("no-handler", dict(twilio_sip_domain_voice_url=""), "twilio_sip_domain_voice_url"),
     ("studio-flow-short", dict(twilio_sip_domain_voice_url="", twilio_sip_domain_studio_flow="FW123"), "twilio_sip_domain_studio_flow"),
@@ -111,6 +119,13 @@ BAD = [
     # --- the PBX connection
     ("url-unset", dict(threecx_fallback_url=""), "threecx_fallback_url"),
     ("url-no-scheme", dict(threecx_fallback_url="pbx.example.com"), "threecx_fallback_url"),
+    ("url-http", dict(threecx_fallback_url="http://pbx.example.com"), "threecx_fallback_url"),
+    ("url-ftp", dict(threecx_fallback_url="ftp://pbx.example.com"), "threecx_fallback_url"),
+    ("url-host-port", dict(threecx_fallback_url="127.0.0.1:5001"), "threecx_fallback_url"),
+    ("ca-path-missing", dict(threecx_fallback_ca_path="/nonexistent/ca.pem"), "threecx_fallback_ca_path"),
+    ("api-base-url-http", dict(twilio_sip_domain_api_base_url="http://127.0.0.1:5000"), "twilio_sip_domain_api_base_url"),
+    ("ca-bundle-missing", dict(twilio_sip_domain_ca_bundle="/nonexistent/bundle.pem"), "twilio_sip_domain_ca_bundle"),
+    ("ca-bundle-not-pem", dict(twilio_sip_domain_ca_bundle="/etc/hostname"), "twilio_sip_domain_ca_bundle"),
     ("client-id-unset", dict(threecx_fallback_client_id=""), "threecx_fallback_client_id"),
     ("client-secret-unset", dict(threecx_fallback_client_secret=""), "threecx_fallback_client_secret"),
     ("validate-certs-not-bool", dict(threecx_fallback_validate_certs="maybe"), "threecx_fallback_validate_certs"),
@@ -171,6 +186,7 @@ BAD = [
 # stricter than a module's conversions (a module splits a string into a list at commas, and
 # turns a list into its text).
 SITE_ONLY = {
+    "wide-not-bool",
     "friendly-name-list",
     "auth-mode-unknown",
     "auth-mode-credentials-none",
@@ -195,7 +211,9 @@ SITE_ONLY = {
 GOOD = [
     ("base", {}),
     ("name-full", dict(twilio_sip_domain_name="acme-1.sip.twilio.com")),
-    ("name-subdomain", dict(twilio_sip_domain_name="pbx.acme")),
+    ("name-subdomain", dict(twilio_sip_domain_name="pbx.acme.sip.twilio.com")),
+    ("ips-wide-allowed", dict(twilio_sip_domain_pbx_public_ips=["10.0.0.0/8"], twilio_sip_domain_allow_wide_ranges=True)),
+    ("http-webhook-allowed", dict(twilio_sip_domain_voice_url="http://voice.example.com/acme", twilio_sip_domain_allow_http_webhooks=True)),
     ("region-ie1", dict(twilio_sip_domain_region="ie1")),
     ("region-unset", dict(twilio_sip_domain_region="")),
     ("ips-range", dict(twilio_sip_domain_pbx_public_ips=["198.51.100.0/24", "203.0.113.10"])),

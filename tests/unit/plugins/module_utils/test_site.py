@@ -51,6 +51,7 @@ def test_a_good_site_is_planned_with_every_derived_value():
     assert twilio["tasks"]["ip_acl"]["args"] == {
         "friendly_name": "acme PBX",
         "ip_addresses": ["203.0.113.10"],
+        "allow_wide_ranges": False,
     }
     assert twilio["tasks"]["sip_domain"]["args"]["ip_access_control_lists"] == ["acme PBX"]
     assert twilio["connection"] == {

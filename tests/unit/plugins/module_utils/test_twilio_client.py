@@ -154,3 +154,9 @@ def test_bad_credentials_input(kwargs, message):
 )
 def test_idempotency_of_requests(method, url, expected):
     assert tw.is_idempotent(method, url) is expected
+
+
+def test_a_401_names_the_options_to_check():
+    error = tw.describe_error(tw.TwilioCallError("Twilio GET /x failed with HTTP 401: Authenticate (code 20003)", status=401, code=20003))
+    assert "check account_sid and auth_token, or api_key and api_secret" in str(error) and error.code == 20003
+    assert "check account_sid" not in str(tw.describe_error(tw.TwilioCallError("HTTP 404", status=404)))

@@ -336,7 +336,7 @@ def client_for(fake, region="us1"):
 
 @pytest.mark.parametrize(
     "value,full",
-    [("acme", "acme.sip.twilio.com"), ("ACME-1.sip.twilio.com", "acme-1.sip.twilio.com"), ("pbx.acme", "pbx.acme.sip.twilio.com")],
+    [("acme", "acme.sip.twilio.com"), ("ACME-1.sip.twilio.com", "acme-1.sip.twilio.com"), ("pbx.acme.sip.twilio.com", "pbx.acme.sip.twilio.com")],
 )
 def test_domain_names_are_normalised(value, full):
     assert check_sip_domain_name("domain_name", value) == full

@@ -44,7 +44,7 @@ def test_fqdn_bad(value):
 
 @pytest.mark.parametrize(
     "value,prefix,expected",
-    [("203.0.113.10", None, ("203.0.113.10", 32)), ("198.51.100.0/24", None, ("198.51.100.0", 24)), ("192.0.2.1", 30, ("192.0.2.1", 30))],
+    [("203.0.113.10", None, ("203.0.113.10", 32)), ("198.51.100.0/24", None, ("198.51.100.0", 24)), ("192.0.2.4", 30, ("192.0.2.4", 30))],
 )
 def test_ipv4_ok(value, prefix, expected):
     assert v.check_ipv4("ip_addresses", value, prefix) == expected
@@ -92,3 +92,48 @@ def test_check_positive(value, ok):
     else:
         with pytest.raises(ValueError, match="^ring_timeout must be"):
             v.check_positive({"ring_timeout": value}, "ring_timeout", maximum=3600)
+
+
+def test_wide_ranges_are_refused_unless_allowed():
+    assert v.check_ip_coverage("ips", [("10.0.0.0", 16)]) == 65536  # a /16 is the most
+    for entries in ([("0.0.0.0", 1), ("128.0.0.0", 1)], [("10.0.0.0", 15)], [("10.0.0.0", 16), ("203.0.113.10", 32)]):
+        with pytest.raises(ValueError, match="more than a /16.*set allow_wide_ranges: true"):
+            v.check_ip_coverage("ips", entries)
+        assert v.check_ip_coverage("ips", entries, allow_wide=True) > 65536
+    # Overlapping entries count once.
+    assert v.check_ip_coverage("ips", [("10.0.0.0", 16), ("10.0.1.0", 24)]) == 65536
+
+
+def test_host_bits_are_refused_with_the_network():
+    with pytest.raises(ValueError, match=r"10.0.0.1/24 has host bits set; the network is 10.0.0.0/24"):
+        v.check_ipv4("ip_addresses[0]", "10.0.0.1/24")
+    assert v.check_ipv4("ip_addresses[0]", "10.0.0.1/32") == ("10.0.0.1", 32)
+
+
+def test_urls_must_use_https_unless_allowed():
+    assert v.check_http_url("voice_url", "https://x.example.com/v") == "https://x.example.com/v"
+    with pytest.raises(ValueError, match="voice_url must use https://.*set allow_http_webhooks: true"):
+        v.check_http_url("voice_url", "http://x.example.com/v", allow_option="allow_http_webhooks")
+    assert v.check_http_url("voice_url", "http://x.example.com/v", allow_http=True) == "http://x.example.com/v"
+    for bad in ("ftp://pbx.example.com", "127.0.0.1:5001", "pbx.example.com"):
+        with pytest.raises(ValueError, match="url must be an absolute https:// URL"):
+            v.check_http_url("url", bad, allow_empty=False)
+
+
+def test_ca_files_must_be_readable_pem(tmp_path):
+    pem = tmp_path / "ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    assert v.check_pem_file("ca_path", str(pem)) == str(pem)
+    with pytest.raises(ValueError, match="ca_path: /nonexistent/ca.pem cannot be read"):
+        v.check_pem_file("ca_path", "/nonexistent/ca.pem")
+    other = tmp_path / "other.txt"
+    other.write_text("not a certificate")
+    with pytest.raises(ValueError, match="ca_bundle: .* holds no PEM certificate"):
+        v.check_pem_file("ca_bundle", str(other))
+
+
+def test_dotted_domain_names_must_end_with_the_twilio_suffix():
+    assert v.check_sip_domain_name("domain_name", "pbx.acme.sip.twilio.com") == "pbx.acme.sip.twilio.com"
+    for bad in ("rel.sip.example.com", "pbx.acme"):
+        with pytest.raises(ValueError, match="has dots but does not end with .sip.twilio.com"):
+            v.check_sip_domain_name("domain_name", bad)

@@ -79,15 +79,15 @@ def test_update_entries_add_rename_and_purge(fake, monkeypatch):
     ]
     fake.sent.clear()
     # Purge (the default) removes what is not listed, deletes first.
-    kind, check = run(monkeypatch, ip_addresses=["203.0.113.10", "198.51.100.7/30"], _ansible_check_mode=True, _ansible_diff=True)
+    kind, check = run(monkeypatch, ip_addresses=["203.0.113.10", "198.51.100.4/30"], _ansible_check_mode=True, _ansible_diff=True)
     assert check["changed"] is True and fake.writes() == []
-    kind, done = run(monkeypatch, ip_addresses=["203.0.113.10", "198.51.100.7/30"], _ansible_diff=True)
+    kind, done = run(monkeypatch, ip_addresses=["203.0.113.10", "198.51.100.4/30"], _ansible_diff=True)
     assert done["diff"] == check["diff"] == {
         "before": {"ip_addresses": ["192.0.2.1/32", "203.0.113.10/32"]},
-        "after": {"ip_addresses": ["198.51.100.7/30", "203.0.113.10/32"]},
+        "after": {"ip_addresses": ["198.51.100.4/30", "203.0.113.10/32"]},
     }
     assert [(m, tail(p).rsplit("/", 1)[1]) for m, _h, p, _f in fake.writes()] == [("DELETE", old["sid"] + ".json"), ("POST", "IpAddresses.json")]
-    assert sorted((r["ip_address"], r["cidr_prefix_length"]) for r in fake.rows("ips")) == [("198.51.100.7", 30), ("203.0.113.10", 0)]
+    assert sorted((r["ip_address"], r["cidr_prefix_length"]) for r in fake.rows("ips")) == [("198.51.100.4", 30), ("203.0.113.10", 0)]
 
 
 def test_adopts_a_list_made_elsewhere_and_leaves_entries_alone_when_not_given(fake, monkeypatch):
@@ -122,8 +122,8 @@ def test_delete_then_delete_again(fake, monkeypatch):
 @pytest.mark.parametrize(
     "entries,fragment",
     [
-        (["0.0.0.0/0"], "ip_addresses[0]: a /0 prefix is refused because Twilio stores it as /32"),
-        ([{"ip": "10.0.0.0", "cidr_prefix_length": 0}], "a /0 prefix is refused"),
+        (["0.0.0.0/0"], "ip_addresses[0]: a /0 prefix would admit every address"),
+        ([{"ip": "10.0.0.0", "cidr_prefix_length": 0}], "a /0 prefix would admit every address"),
         (["2001:db8::1"], "ip_addresses[0]: '2001:db8::1' is an IPv6 address"),
         (["203.0.113.300"], "not an IPv4 address"),
         (["203.0.113.0/33"], "prefix length must be from 1 to 32"),
