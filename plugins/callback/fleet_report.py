@@ -273,8 +273,17 @@ def _cells(site, report=None, per_item=False):
         if per_item:
             states = (site.get("go_live") or {}).get("states") or {}
             cells += [states.get(item["id"]) or "-" for item in items]
-    cells.append("%s: %s" % (failure["task"], failure["msg"]) if failure else "")
+    cells.append(_short("%s: %s" % (failure["task"], failure["msg"])) if failure else "")
     return cells
+
+
+# The longest failure a row shows; the JSON report keeps the whole text.
+FAILURE_CELL = 300
+
+
+def _short(text):
+    text = _one_line(text)
+    return text if len(text) <= FAILURE_CELL else text[: FAILURE_CELL - 1].rstrip() + "\u2026"
 
 
 def _headers(report, per_item=False):

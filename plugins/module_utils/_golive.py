@@ -179,8 +179,58 @@ def _pick(items, key, value):
     return next((x for x in items or [] if isinstance(x, dict) and x.get(key) == value), {})
 
 
+TWILIO_ITEMS = ("sip_domain", "handler", "authentication")
+PBX_ITEMS = ("template", "trunk", "did_on_trunk", "did_routed", "outbound_rule", "e164", "agents")
+
+# A side that cannot be read is not misconfigured: one "reachable" item says why, with the fix for
+# that cause, and the items that needed the side are not checked (ok None), not failed.
+REACHABLE = {
+    "reachable_twilio": ("Twilio's API answers with the site's credentials", "twilio_sip_domain_"),
+    "reachable_pbx": ("The PBX's XAPI answers with the site's API client", "threecx_fallback_"),
+}
+TITLES.update((k, v[0]) for k, v in REACHABLE.items())
+
+
+def reachability_fix(item_id, message):
+    """The fix for a read that failed, from its message: TLS, no reply, refused credentials, or other."""
+    prefix = REACHABLE[item_id][1]
+    text = str(message or "")
+    if "TLS check" in text or "CERTIFICATE_VERIFY_FAILED" in text:
+        where = "threecx_fallback_ca_path" if item_id == "reachable_pbx" else "twilio_sip_domain_ca_bundle"
+        return (
+            "The TLS check failed: give the CA that signed the server's certificate with %s (a PEM file), and check that the "
+            "URL's host name is the one in the certificate." % where
+        )
+    if "no reply" in text:
+        where = "threecx_fallback_url" if item_id == "reachable_pbx" else "twilio_sip_domain_api_base_url (empty: Twilio's own)"
+        return (
+            "Nothing answered: check %s (https://, host name, port), that the name resolves, and that the controller (or AWX "
+            "execution node) reaches it through firewalls and proxies." % where
+        )
+    if item_id == "reachable_pbx" and ("/connect/token" in text or "HTTP 401" in text or "HTTP 403" in text):
+        return (
+            "The PBX refused the API client: check threecx_fallback_client_id and threecx_fallback_client_secret (Admin Console > "
+            "Integrations > API), that the client has system-wide rights and an Enterprise licence, and that no other process "
+            "uses the same API client at once (3CX keeps one token per client)."
+        )
+    if item_id == "reachable_twilio" and "HTTP 401" in text:
+        return (
+            "Twilio refused the credentials: check %saccount_sid with %sauth_token, or an %sapi_key (and secret) of that account "
+            "made in the site's region." % (prefix, prefix, prefix)
+        )
+    return "The read failed for another reason: fix what its message says, then run the checks again."
+
+
+def _reachable(item_id, error, message):
+    return {"id": item_id, "title": TITLES[item_id], "ok": False, "detail": " ".join(error.split()), "fix": reachability_fix(item_id, message)}
+
+
+def _not_checked(item_id, reachable_id):
+    return item(item_id, None, "not checked: the %s could not be read (item %s)" % ("SIP Domain" if reachable_id == "reachable_twilio" else "PBX", reachable_id))
+
+
 def judge(site, twilio, pbx, handler=None, skip_handler_check=False, dnd_profiles=()):
-    """The ten items of the checklist, in the guide's order."""
+    """The ten items of the checklist, in the guide's order, after a reachable item per side that could not be read."""
     tw_error = _read_error(twilio, "domains", "SIP Domain")
     pbx_error = _read_error(pbx, "system", "PBX")
     twilio = twilio or {}
@@ -193,7 +243,7 @@ def judge(site, twilio, pbx, handler=None, skip_handler_check=False, dnd_profile
     group_word = "queue" if site["group_type"] == "queue" else "ring group"
     group_label = "%s %s" % (group_word, site["group_number"])
     group = _pick(pbx.get(site["group_type"] + "s"), "number", site["group_number"])
-    return [
+    results = [
         _sip_domain(site, domain, tw_error, fqdn),
         _handler(site, domain, tw_error, handler, skip_handler_check),
         _authentication(site, domain, tw_error),
@@ -205,6 +255,15 @@ def judge(site, twilio, pbx, handler=None, skip_handler_check=False, dnd_profile
         _e164(site, pbx, pbx_error, trunks),
         _agents(site, pbx, pbx_error, group, group_label, dnd_profiles),
     ]
+    first = []
+    for reachable_id, error, result, items in (
+        ("reachable_twilio", tw_error, twilio, TWILIO_ITEMS),
+        ("reachable_pbx", pbx_error, pbx, PBX_ITEMS),
+    ):
+        if error:
+            first.append(_reachable(reachable_id, error, result.get("msg")))
+            results = [_not_checked(r["id"], reachable_id) if r["id"] in items else r for r in results]
+    return first + results
 
 
 def _sip_domain(site, domain, error, fqdn):

@@ -296,6 +296,34 @@ def test_site_yml_repairs_what_it_manages_and_the_checks_pass_again(fleet):
     assert_all_pass(report)
 
 
+def test_unreachable_apis_are_one_failed_reachable_item_each_and_nothing_else_fails(fleet):
+    # Both vendors' addresses point at a loopback port nothing listens on: the site is not
+    # misconfigured, it cannot be read. One reachable item per vendor fails, with the fix for
+    # "nothing answered"; the ten items are not checked; the table's failure cell stays short.
+    closed = _closed_tcp_port()
+    args = ["-e", "fleet_hosts=acme-dallas", "-e", "go_live_check_test_call=false"]
+    args += ["-e", f"threecx_fallback_url=https://127.0.0.1:{closed}", "-e", f"twilio_sip_domain_api_base_url=https://127.0.0.1:{closed}"]
+    rc, report = fleet.run("unreachable", *args, playbook=VERIFY_YML)
+    assert rc == 2, report["_log"]
+    site = by_site(report)["acme-dallas"]
+    states = {item["id"]: item["state"] for item in site["go_live"]["items"]}
+    assert {k for k, v in states.items() if v == "FAIL"} == {"reachable_twilio", "reachable_pbx"}, states
+    assert {states[i] for i in ITEMS} == {"skip"}, states
+    fixes = {item["id"]: item["fix"] for item in site["go_live"]["items"] if item["state"] == "FAIL"}
+    assert "threecx_fallback_url" in fixes["reachable_pbx"] and "twilio_sip_domain_api_base_url" in fixes["reachable_twilio"]
+    table = Path(report["_log"]).read_text().split("FLEET REPORT", 1)[1]
+    row = [line for line in table.splitlines() if line.startswith("acme-dallas")][0]
+    assert len(row[row.index("Fail the site"):]) <= 300, row
+
+
+def _closed_tcp_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 def test_no_secret_in_any_output_report_or_lab_log(fleet):
     assert fleet.outputs, "no run recorded"
     documents = dict(fleet.outputs)

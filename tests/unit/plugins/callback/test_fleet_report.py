@@ -290,3 +290,28 @@ def test_go_live_data_of_an_unexpected_shape_is_ignored():
     assert fleet_report.go_live_summary({"items": "nope"}) is None
     summary = fleet_report.go_live_summary({"items": [{"id": "a", "ok": "maybe"}, "junk", {"ok": True}]})
     assert summary["states"] == {"a": "skip"} and summary["summary"] == "0/0 ok"
+
+
+@pytest.mark.parametrize("check_mode", [False], indirect=True)
+def test_a_long_failure_is_short_in_the_table_and_whole_in_the_json(tmp_path, check_mode):
+    cb, shown = make_callback(tmp_path)
+    cb.v2_playbook_on_play_start(FakePlay(["site-a"]))
+    long_message = "Go-live checks failed (3 of 10): " + " | ".join("item%d: %s" % (i, "x" * 200) for i in range(3))
+    cb.v2_runner_on_failed(FakeResult("site-a", "Stop this site", {"msg": long_message}))
+    cb.v2_playbook_on_stats(FakeStats(failures={"site-a": 1}, custom={"site-a": {"fleet_report": {"failure": {"task": "Fail", "msg": long_message}}}}))
+    row = [line for line in shown[0].splitlines() if line.startswith("site-a")][0]
+    failure_cell = row[row.index("Fail: "):]
+    assert len(failure_cell) <= fleet_report.FAILURE_CELL and failure_cell.endswith("\u2026")
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert report["sites"][0]["failure"]["msg"] == long_message
+
+
+def test_the_implicit_localhost_of_a_closing_play_is_no_site(tmp_path):
+    cb, shown = make_callback(tmp_path)
+    cb.v2_playbook_on_play_start(FakePlay(["site-a"]))
+    cb.v2_runner_on_ok(FakeResult("site-a", "Trunk", {"changed": False}))
+    cb.v2_runner_on_skipped(FakeResult("localhost", "Summarise the sites", {"skipped": True}))
+    cb.v2_runner_on_ok(FakeResult("localhost", "Summarise the sites", {}))
+    cb.v2_playbook_on_stats(FakeStats())
+    report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
+    assert [s["site"] for s in report["sites"]] == ["site-a"]

@@ -140,10 +140,44 @@ def test_a_catch_all_rule_above_the_twilio_rule_is_the_one_taken():
     assert result["ok"] is False and "outbound rule All (prefix +), the first that matches +12125550199" in result["detail"]
 
 
-def test_an_unreadable_side_fails_its_items_with_the_reads_message():
-    results = judged(twilio={"failed": True, "msg": "HTTP 401: Authenticate"}, pbx={"failed": True, "msg": "no reply"})
-    assert results["sip_domain"]["detail"] == "could not read the SIP Domain: HTTP 401: Authenticate"
-    assert results["e164"]["detail"] == "could not read the PBX: no reply"
+def test_an_unreadable_side_is_one_failed_reachable_item_and_its_items_are_not_checked():
+    results = _golive.judge(
+        SITE,
+        {"failed": True, "msg": "Twilio GET /x failed with HTTP 401: Authenticate (code 20003)"},
+        {"failed": True, "msg": "3CX XAPI GET /Trunks: no reply from https://pbx.example.com (Connection refused)"},
+    )
+    by_id = dict((r["id"], r) for r in results)
+    assert [r["id"] for r in results[:2]] == ["reachable_twilio", "reachable_pbx"]
+    assert [r["id"] for r in results if r["ok"] is False] == ["reachable_twilio", "reachable_pbx"]
+    assert by_id["reachable_twilio"]["detail"].startswith("could not read the SIP Domain: Twilio GET /x failed with HTTP 401")
+    assert "twilio_sip_domain_account_sid" in by_id["reachable_twilio"]["fix"]
+    assert "threecx_fallback_url" in by_id["reachable_pbx"]["fix"] and "firewalls" in by_id["reachable_pbx"]["fix"]
+    for item_id in _golive.ITEM_IDS:
+        assert by_id[item_id]["ok"] is None and by_id[item_id]["fix"] is None, by_id[item_id]
+    assert by_id["e164"]["detail"] == "not checked: the PBX could not be read (item reachable_pbx)"
+
+
+@pytest.mark.parametrize(
+    "item_id,message,words",
+    [
+        ("reachable_pbx", "TLS check of https://pbx failed: CERTIFICATE_VERIFY_FAILED", ["threecx_fallback_ca_path"]),
+        ("reachable_twilio", "TLS check of api failed", ["twilio_sip_domain_ca_bundle"]),
+        ("reachable_pbx", "3CX XAPI POST /connect/token failed with HTTP 401: invalid_client", ["threecx_fallback_client_secret", "one token per client"]),
+        ("reachable_twilio", "Twilio list call failed: no reply (timed out)", ["twilio_sip_domain_api_base_url"]),
+        ("reachable_pbx", "something else", ["another reason"]),
+    ],
+)
+def test_the_reachable_fix_follows_the_cause(item_id, message, words):
+    fix = _golive.reachability_fix(item_id, message)
+    for word in words:
+        assert word in fix, fix
+
+
+def test_only_the_unreadable_side_is_not_checked():
+    results = dict((r["id"], r) for r in _golive.judge(SITE, TWILIO, {"failed": True, "msg": "no reply"}))
+    assert "reachable_twilio" not in results and results["reachable_pbx"]["ok"] is False
+    assert all(results[i]["ok"] is True for i in _golive.TWILIO_ITEMS)
+    assert all(results[i]["ok"] is None for i in _golive.PBX_ITEMS)
 
 
 def test_the_handler_reply_decides_the_handler_item():
