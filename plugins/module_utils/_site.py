@@ -324,48 +324,45 @@ def _twilio_side(v, problems):
     acl_name = v["twilio_sip_domain_acl_name"] or "%s PBX" % base
     list_name = v["twilio_sip_domain_credential_list_name"] or "%s PBX" % base
     tasks = {}
-    if auth_mode in ("ip_acl", "both"):
-        with problems:
-            if not v["twilio_sip_domain_pbx_public_ips"]:
-                raise ValueError("twilio_sip_domain_auth_mode %s needs twilio_sip_domain_pbx_public_ips (the PBX's public IPv4 addresses)" % auth_mode)
-        own = dict(
-            friendly_name=acl_name,
-            ip_addresses=v["twilio_sip_domain_pbx_public_ips"],
-            allow_wide_ranges=v["twilio_sip_domain_allow_wide_ranges"],
-        )
-        tasks["ip_acl"] = _task(
+    # The lists the auth mode needs: (task, auth modes, the variable it needs and what that is,
+    # module, its input, its arguments, its secrets, the variables that feed its options).
+    lists = (
+        (
+            "ip_acl",
+            ("ip_acl", "both"),
+            ("twilio_sip_domain_pbx_public_ips", "the PBX's public IPv4 addresses"),
             "twilio_ip_acl",
             tw.IP_ACL,
-            own,
+            dict(friendly_name=acl_name, ip_addresses=v["twilio_sip_domain_pbx_public_ips"], allow_wide_ranges=v["twilio_sip_domain_allow_wide_ranges"]),
+            None,
             dict(
-                names,
                 friendly_name="twilio_sip_domain_acl_name",
                 ip_addresses="twilio_sip_domain_pbx_public_ips",
                 allow_wide_ranges="twilio_sip_domain_allow_wide_ranges",
             ),
-            problems,
-        )
-    if auth_mode in ("credentials", "both"):
-        with problems:
-            if not v["twilio_sip_domain_credentials"]:
-                raise ValueError("twilio_sip_domain_auth_mode %s needs twilio_sip_domain_credentials (username and password)" % auth_mode)
-        own = dict(
-            friendly_name=list_name,
-            update_password=v["twilio_sip_domain_update_password"],
-        )
-        tasks["credential_list"] = _task(
+        ),
+        (
+            "credential_list",
+            ("credentials", "both"),
+            ("twilio_sip_domain_credentials", "username and password"),
             "twilio_credential_list",
             tw.CREDENTIAL_LIST,
-            own,
+            dict(friendly_name=list_name, update_password=v["twilio_sip_domain_update_password"]),
+            dict(credentials=v["twilio_sip_domain_credentials"]),
             dict(
-                names,
                 friendly_name="twilio_sip_domain_credential_list_name",
                 credentials="twilio_sip_domain_credentials",
                 update_password="twilio_sip_domain_update_password",
             ),
-            problems,
-            dict(credentials=v["twilio_sip_domain_credentials"]),
-        )
+        ),
+    )
+    for key, modes, (needed, what), module, module_input, args, secrets, option_names in lists:
+        if auth_mode not in modes:
+            continue
+        with problems:
+            if not v[needed]:
+                raise ValueError("twilio_sip_domain_auth_mode %s needs %s (%s)" % (auth_mode, needed, what))
+        tasks[key] = _task(module, module_input, args, dict(names, **option_names), problems, secrets)
     purge = v["twilio_sip_domain_purge_mappings"]
     domain = dict(
         domain_name=v["twilio_sip_domain_name"],

@@ -25,23 +25,13 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation im
     check_connection_numbers,
     check_digits,
     check_fqdn,
-    check_http_url,
-    check_pem_file,
     check_phone_number,
     check_positive,
     check_sip_uri,
+    endpoint_check,
 )
 
 # ---------------------------------------------------------------------------- connection
-
-
-def check_url(p, n, problems):
-    """The PBX's address over https, and a readable CA file: before any request."""
-    with problems:
-        if p.get("url"):
-            check_http_url(n("url"), p["url"], allow_empty=False)
-    with problems:
-        check_pem_file(n("ca_path"), p.get("ca_path"))
 
 
 CONNECTION = ModuleInput(
@@ -63,7 +53,7 @@ CONNECTION = ModuleInput(
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
     ),
-    checks=(check_connection_numbers, check_url),
+    checks=(check_connection_numbers, endpoint_check("url", "ca_path")),
 )
 
 STATE = dict(type="str", default="present", choices=["present", "absent"])

@@ -27,10 +27,10 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation im
     check_http_url,
     check_ip_coverage,
     check_ipv4,
-    check_pem_file,
     check_sid,
     check_sip_domain_name,
     check_twilio_password,
+    endpoint_check,
 )
 
 # ---------------------------------------------------------------------------- connection
@@ -52,14 +52,6 @@ def check_credentials(p, n, problems):
             )
 
 
-def check_endpoint(p, n, problems):
-    """api_base_url (a proxy or the lab) over https, and a readable CA bundle: before any request."""
-    with problems:
-        check_http_url(n("api_base_url"), p.get("api_base_url"), allow_empty=False)
-    with problems:
-        check_pem_file(n("ca_bundle"), p.get("ca_bundle"))
-
-
 CONNECTION = ModuleInput(
     dict(
         account_sid=dict(type="str", required=True, fallback=(env_fallback, ["TWILIO_ACCOUNT_SID"])),
@@ -77,7 +69,8 @@ CONNECTION = ModuleInput(
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
     ),
-    checks=(check_connection_numbers, check_credentials, check_endpoint),
+    # api_base_url: a proxy or the lab; unset is Twilio's own https address.
+    checks=(check_connection_numbers, check_credentials, endpoint_check("api_base_url", "ca_bundle")),
 )
 
 STATE = dict(type="str", choices=["present", "absent"], default="present")

@@ -73,6 +73,11 @@ def check_phone_number(option, value, require_plus=False):
     return text
 
 
+def _is_label(label):
+    """A DNS label: 1 to 63 letters, digits and hyphens, with no leading or trailing hyphen."""
+    return bool(label) and len(label) <= 63 and label[0] != "-" and label[-1] != "-" and all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label)
+
+
 def check_fqdn(option, value):
     """A DNS host name (letters, digits, hyphens; dot-separated labels of at most 63)."""
     text = str(value).rstrip(".")
@@ -80,13 +85,7 @@ def check_fqdn(option, value):
     if not text or len(text) > 253 or len(labels) < 2:
         raise ValueError("%s must be a fully qualified host name such as example.sip.us1.twilio.com; got %r" % (option, value))
     for label in labels:
-        if (
-            not label
-            or len(label) > 63
-            or label[0] == "-"
-            or label[-1] == "-"
-            or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label)
-        ):
+        if not _is_label(label):
             raise ValueError(
                 "%s must be a host name made of letters, digits and hyphens (no leading or trailing hyphen, labels of 1 to 63 characters); "
                 "%r has the bad part %r" % (option, value, label)
@@ -211,13 +210,7 @@ def check_sip_domain_name(option, value):
     if not short:
         raise ValueError("%s: %r has no name before .sip.twilio.com" % (option, value))
     for label in short.split("."):
-        if (
-            not label
-            or len(label) > 63
-            or label[0] == "-"
-            or label[-1] == "-"
-            or not all(ch.isascii() and (ch.isalnum() or ch == "-") for ch in label)
-        ):
+        if not _is_label(label):
             raise ValueError(
                 "%s may contain only letters, digits and hyphens (no leading or trailing hyphen, at most 63 per "
                 "dot-separated part); %r has the bad part %r" % (option, value, label)
@@ -293,3 +286,16 @@ def check_connection_numbers(p, n, problems):
     with problems:
         if p["max_retries"] is not None and not 0 <= p["max_retries"] <= 10:
             raise ValueError("%s must be between 0 and 10, got %s" % (n("max_retries"), p["max_retries"]))
+
+
+def endpoint_check(url_option, ca_option):
+    """The check of a connection's address (https) and CA file (readable PEM), before any request."""
+
+    def check(p, n, problems):
+        with problems:
+            if p.get(url_option):
+                check_http_url(n(url_option), p[url_option], allow_empty=False)
+        with problems:
+            check_pem_file(n(ca_option), p.get(ca_option))
+
+    return check
