@@ -85,6 +85,10 @@ class TwilioCallError(Exception):
     def to_result(self):
         return {"status": self.status, "code": self.code, "more_info": self.more_info, "method": self.method, "url": self.url}
 
+    def reworded(self, message):
+        """The same error (status, code, request) with another message."""
+        return TwilioCallError(message, status=self.status, code=self.code, more_info=self.more_info, method=self.method, url=self.url)
+
 
 class TwilioAmbiguousWrite(TwilioCallError, AmbiguousWrite):
     """A create was sent but its reply was lost: it may exist now."""
@@ -215,14 +219,7 @@ def describe_error(exc):
     """Turn any Twilio SDK or transport exception into a TwilioCallError (a 401 carries AUTH_HINT)."""
     described = _describe(exc)
     if described.status == 401 and AUTH_HINT not in described.message:
-        described = TwilioCallError(
-            "%s. %s" % (described.message, AUTH_HINT),
-            status=described.status,
-            code=described.code,
-            more_info=described.more_info,
-            method=described.method,
-            url=described.url,
-        )
+        described = described.reworded("%s. %s" % (described.message, AUTH_HINT))
     return described
 
 

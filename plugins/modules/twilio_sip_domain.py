@@ -366,7 +366,7 @@ diff:
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_STR, Children, Engine, Field, FieldMap, combine
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import TwilioCallError, TwilioException, describe_error
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import TwilioException, describe_error
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import SIP_DOMAIN
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import sip_uri, sip_uris
 
@@ -464,15 +464,10 @@ def create_domain(module, payload):
         err = describe_error(exc)
         text = str(err).lower()
         if err.status in (400, 409) and (err.code == 21248 or any(hint in text for hint in _TAKEN_HINTS)):
-            raise TwilioCallError(
+            raise err.reworded(
                 "domain_name %s is not in account %s, and Twilio refused to create it: the name is taken elsewhere "
                 "(SIP domain names are unique across all Twilio accounts, and a deleted name can stay reserved for a while). "
-                "Choose another domain_name. Twilio said: %s" % (payload["domain_name"], module.params["account_sid"], err),
-                status=err.status,
-                code=err.code,
-                more_info=err.more_info,
-                method=err.method,
-                url=err.url,
+                "Choose another domain_name. Twilio said: %s" % (payload["domain_name"], module.params["account_sid"], err)
             )
         raise err
 
