@@ -59,10 +59,20 @@ options:
     description:
       - How many times a request is sent again after HTTP 429 (honouring C(Retry-After)) or, for
         requests that are safe to repeat, after HTTP 5xx or a dropped connection. Between 0 and 10.
-      - A create is never sent twice; when its reply is lost, the next run finds the object by its
-        natural key instead of creating a duplicate.
+      - A create is never sent twice; when its reply is lost, the module reads the object back (O(settle_timeout)),
+        and the next run finds it by its natural key instead of creating a duplicate.
     type: int
     default: 3
+  settle_timeout:
+    description:
+      - Seconds a create whose reply was lost (or timed out) is read back by its natural key, polling with backoff,
+        before the module stops looking. A vendor may finish a create after the client gave up; the module then adopts
+        the object instead of failing or making a second one. Found nothing by then, it fails saying the object may
+        still appear (the next run adopts it), never that nothing was made. A create refused with HTTP 409 because
+        another run made the object meanwhile adopts that object. From 0 to 600.
+    type: int
+    default: 60
+    version_added: 0.2.0
 notes:
   - The XAPI needs a 3CX Enterprise (8SC+) licence.
   - Runs on the host that executes the module (normally the controller, with a local connection

@@ -68,6 +68,16 @@ options:
         connection. Between 0 and 10.
     type: int
     default: 3
+  settle_timeout:
+    description:
+      - Seconds a create whose reply was lost (or timed out) is read back by its natural key, polling with backoff,
+        before the module stops looking. A vendor may finish a create after the client gave up; the module then adopts
+        the object instead of failing or making a second one. Found nothing by then, it fails saying the object may
+        still appear (the next run adopts it), never that nothing was made. A create refused with HTTP 409 because
+        another run made the object meanwhile adopts that object. From 0 to 600.
+    type: int
+    default: 60
+    version_added: 0.2.0
 notes:
   - Runs on the host that executes the module (normally the controller) and needs the official
     Python library C(twilio) there.

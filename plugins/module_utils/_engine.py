@@ -27,7 +27,13 @@ from __future__ import annotations
 
 import copy
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import (
+    DEFAULT_SETTLE_SECONDS,
+    AmbiguousWrite,
+    conflicting_create,
+    not_seen_message,
+    settle,
+)
 
 SECRET_MASK = "********"
 
@@ -180,7 +186,11 @@ class Engine:
             payload = self.fields.to_api(desired)
             after = (predict or (lambda p: p))(payload)
             if not self.check_mode:
-                made = self._create(create, payload, find, label)
+                try:
+                    made = self._create(create, payload, find, label)
+                except _MadeElsewhere as other:
+                    # Another run made it meanwhile: it is the current object now; bring it in line.
+                    return self.present(other.found, create=None, update=update, name=name)
                 if made is not None:
                     after = made
             return self._result(
@@ -208,19 +218,31 @@ class Engine:
             after=self.fields.mask(changes),
         )
 
-    @staticmethod
-    def _create(create, payload, find, label):
+    def _create(self, create, payload, find, label):
+        """Send the create; when its reply was lost, read the object back for ``settle_timeout`` seconds; when
+        another run made it meanwhile (409), adopt it. Never a second create."""
         try:
             return create(payload)
         except AmbiguousWrite as lost:
-            found = find() if find is not None else None
+            if find is None:
+                raise
+            found, waited = settle(find, self.settle_seconds)
             if found is None:
-                raise type(lost)(
-                    "%s: the reply to the create was lost and %s is not there, so nothing was made; "
-                    "it is safe to run again (%s)" % (label, label, lost),
-                    method=getattr(lost, "method", None),
-                )
+                raise type(lost)(not_seen_message(label, lost, waited), method=getattr(lost, "method", None))
             return found
+        except Exception as exc:  # a vendor error: only a 409 with the object there is adopted
+            if not (conflicting_create(exc) and find is not None):
+                raise
+            found = find()
+            if found is None:
+                raise
+            raise _MadeElsewhere(found)
+
+    @property
+    def settle_seconds(self):
+        params = getattr(self.module, "params", None) or {}
+        value = params.get("settle_timeout")
+        return DEFAULT_SETTLE_SECONDS if value is None else value
 
     def absent(self, current, delete, name=None):
         """Remove the object if it exists."""
@@ -231,6 +253,14 @@ class Engine:
             delete(current)
         before = dict((k, v) for k, v in self.fields.from_api(current).items() if v is not None)
         return self._result(True, "%s deleted" % label, None, before=dict(before, state="present"), after={"state": "absent"})
+
+
+class _MadeElsewhere(Exception):
+    """A create was refused (409) because another run made the object: ``found`` is that object."""
+
+    def __init__(self, found):
+        super(_MadeElsewhere, self).__init__("made elsewhere")
+        self.found = found
 
 
 class Children:

@@ -94,3 +94,47 @@ def parse_retry_after(value):
     if when is None:
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+# ---------------------------------------------------------------------------- a create whose reply was lost
+
+# How long a module reads a create back, by default, before it stops looking (option settle_timeout).
+DEFAULT_SETTLE_SECONDS = 60
+_FIRST_PAUSE = 0.5
+_LONGEST_PAUSE = 10.0
+# The clock settle() reads and waits on (tests put a fake one here).
+SETTLE_CLOCK = {"sleep": time.sleep, "now": time.monotonic}
+
+
+def settle(find, seconds, sleep=None, clock=None):
+    """``find()`` until it returns the object or ``seconds`` have passed: ``(object or None, seconds waited)``.
+
+    A create whose reply was lost (or timed out) may still land: a vendor can finish it after
+    the client gave up. Polling with backoff (0.5 s, 1 s, 2 s ... at most 10 s) for a bounded
+    time lets the module adopt it instead of reporting a failure that is not one.
+    """
+    sleep = sleep or SETTLE_CLOCK["sleep"]
+    clock = clock or SETTLE_CLOCK["now"]
+    start = clock()
+    pause = _FIRST_PAUSE
+    while True:
+        found = find()
+        waited = clock() - start
+        if found is not None or waited >= seconds:
+            return found, waited
+        sleep(min(pause, _LONGEST_PAUSE, seconds - waited))
+        pause *= 2
+
+
+def not_seen_message(label, cause, waited):
+    """What a module knows when a lost create was not seen again: never that nothing was made."""
+    return (
+        "%s: the reply to the create was lost (%s), and %s was not seen in %d s of reading it back. It may still appear: do not make "
+        "it by hand; the next run finds it by its natural key and adopts it, or makes it if the create never landed (settle_timeout "
+        "sets how long to read back)" % (label, cause, label, round(waited))
+    )
+
+
+def conflicting_create(exc):
+    """Whether ``exc`` says the object a create was making already exists (HTTP 409): another run made it."""
+    return getattr(exc, "status", None) == 409

@@ -18,6 +18,7 @@ import re
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import DEFAULT_SETTLE_SECONDS
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
     ModuleInput,
 )
@@ -52,6 +53,7 @@ CONNECTION = ModuleInput(
         ca_path=dict(type="path", fallback=(env_fallback, ["THREECX_CA_PATH"])),
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
+        settle_timeout=dict(type="int", default=DEFAULT_SETTLE_SECONDS),
     ),
     checks=(check_connection_numbers, endpoint_check("url", "ca_path")),
 )

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import DEFAULT_SETTLE_SECONDS
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
     ModuleInput,
 )
@@ -68,6 +69,7 @@ CONNECTION = ModuleInput(
         ca_bundle=dict(type="path", fallback=(env_fallback, ["TWILIO_CA_BUNDLE"])),
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
+        settle_timeout=dict(type="int", default=DEFAULT_SETTLE_SECONDS),
     ),
     # api_base_url: a proxy or the lab; unset is Twilio's own https address.
     checks=(check_connection_numbers, check_credentials, endpoint_check("api_base_url", "ca_bundle")),

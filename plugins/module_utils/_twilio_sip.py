@@ -22,7 +22,13 @@ import datetime
 import email.utils
 import re
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import AmbiguousWrite
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import (
+    DEFAULT_SETTLE_SECONDS,
+    AmbiguousWrite,
+    conflicting_create,
+    not_seen_message,
+    settle,
+)
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import region_name
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio import (
     TwilioCallError,
@@ -149,16 +155,20 @@ def resolve_refs(items, refs, prefix, kind, option, module_hint, account_sid, re
     return resolved
 
 
-def create_or_find(create, find, label):
-    """Run ``create()``; when its reply was lost, return what ``find()`` sees instead of creating again."""
+def create_or_find(create, find, label, settle_seconds=DEFAULT_SETTLE_SECONDS):
+    """Run ``create()``; when its reply was lost, read back with ``find()`` for ``settle_seconds``
+    instead of creating again; when it conflicts (409) with one made meanwhile, adopt that one."""
     try:
         return create()
     except AmbiguousWrite as lost:
-        found = find()
+        found, waited = settle(find, settle_seconds)
         if found is None:
-            raise TwilioCallError(
-                "%s: the reply to the create was lost and it is not there, so nothing was made; it is safe to run again (%s)" % (label, lost)
-            )
+            raise TwilioCallError(not_seen_message(label, lost, waited))
+        return found
+    except (TwilioCallError, TwilioException) as exc:
+        found = find() if conflicting_create(exc) else None
+        if found is None:
+            raise
         return found
 
 

@@ -286,6 +286,9 @@ def check_connection_numbers(p, n, problems):
     with problems:
         if p["max_retries"] is not None and not 0 <= p["max_retries"] <= 10:
             raise ValueError("%s must be between 0 and 10, got %s" % (n("max_retries"), p["max_retries"]))
+    with problems:
+        if p.get("settle_timeout") is not None and not 0 <= p["settle_timeout"] <= 600:
+            raise ValueError("%s must be from 0 to 600 seconds, got %s" % (n("settle_timeout"), p["settle_timeout"]))
 
 
 def endpoint_check(url_option, ca_option):

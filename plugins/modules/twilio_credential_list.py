@@ -223,6 +223,7 @@ def reconcile_credentials(module, result, current, passwords):
             lambda: sip.as_dict(creds.create(username=username, password=passwords[username])),
             lambda: find(username),
             "credentials entry %s" % username,
+            settle_seconds=module.params["settle_timeout"],
         )
 
     outcome = children.run(existing, wanted, create=create, delete=lambda c: sip.delete_if_present(creds(c["sid"])))

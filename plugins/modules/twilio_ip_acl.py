@@ -228,6 +228,7 @@ def reconcile_entries(module, result, current, wanted):
             lambda: normalise(sip.as_dict(entries.create(ip_address=want["ip"], cidr_prefix_length=want["cidr_prefix_length"], friendly_name=name))),
             lambda: find(want),
             "ip_addresses entry %s" % acl_entry_key(want),
+            settle_seconds=module.params["settle_timeout"],
         )
 
     def update(item, want):

@@ -523,6 +523,7 @@ def reconcile_mappings(module, result, domain_sid, current_maps, wanted_lists):
                 lambda: sip.as_dict(mapping_list.create(**{param: want["sid"]})),
                 lambda: sip.fetch_or_none(mapping_list(want["sid"])),
                 "mapping %s %s" % (kind, want["sid"]),
+                settle_seconds=module.params["settle_timeout"],
             )
 
         def delete(item, option=option):

@@ -199,14 +199,62 @@ def test_create_with_a_lost_reply_adopts_what_landed():
     assert result["changed"] is True and result["trunk"]["id"] == 11
 
 
-def test_create_with_a_lost_reply_that_did_not_land_says_it_is_safe_to_rerun():
+def test_create_with_a_lost_reply_that_did_not_land_says_it_may_still_appear():
     lost = _lost_error_class()
 
     def create(payload):
         raise lost("no reply", method="POST")
 
     engine = Engine(FakeModule(params(name="New")), FIELDS, "trunk", "trunk")
-    with pytest.raises(lost, match="nothing was made; it is safe to run again"):
+    with pytest.raises(lost, match="was not seen in 60 s of reading it back. It may still appear"):
+        engine.present(None, create=create, find=lambda: None, name="New")
+
+
+def test_a_slow_create_that_lands_while_reading_back_is_adopted(settle_clock):
+    """The vendor finished the create after the client gave up: it shows up on the fourth read."""
+    lost = _lost_error_class()
+    reads = []
+
+    def create(payload):
+        raise lost("timed out", method="POST")
+
+    def find():
+        reads.append(settle_clock.now)
+        return {"Id": 12, "Name": "New"} if len(reads) == 4 else None
+
+    engine = Engine(FakeModule(params(name="New")), FIELDS, "trunk", "trunk")
+    result = engine.present(None, create=create, find=find, name="New")
+    assert result["changed"] is True and result["trunk"]["id"] == 12
+    assert settle_clock.sleeps == [0.5, 1.0, 2.0]  # backoff between the reads, no second create
+
+
+def test_reading_back_is_bounded_by_settle_timeout(settle_clock):
+    lost = _lost_error_class()
+
+    def create(payload):
+        raise lost("timed out", method="POST")
+
+    engine = Engine(FakeModule(dict(params(name="New"), settle_timeout=20)), FIELDS, "trunk", "trunk")
+    with pytest.raises(lost) as caught:
+        engine.present(None, create=create, find=lambda: None, name="New")
+    assert sum(settle_clock.sleeps) == 20 and max(settle_clock.sleeps) <= 10
+    assert "not seen in 20 s" in str(caught.value) and "nothing was made" not in str(caught.value)
+
+
+def test_a_conflicting_create_adopts_what_another_run_made():
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import ThreeCXError
+
+    def create(payload):
+        raise ThreeCXError("3CX XAPI POST /TrunkTemplates failed with HTTP 409: already exists", status=409, method="POST")
+
+    updates = []
+    engine = Engine(FakeModule(params(name="New", port=5060)), FIELDS, "trunk", "trunk")
+    same = engine.present(None, create=create, find=lambda: {"Id": 13, "Name": "New", "Gateway": {"Port": 5060}}, name="New")
+    assert same["changed"] is False and same["trunk"]["id"] == 13  # the other run made it as wanted: nothing to do
+    other = {"Id": 13, "Name": "New", "Gateway": {"Port": 5080}}
+    fixed = engine.present(None, create=create, update=lambda cur, payload: updates.append(payload), find=lambda: other, name="New")
+    assert fixed["changed"] is True and updates == [{"Gateway": {"Port": 5060}}]
+    with pytest.raises(ThreeCXError, match="409"):
         engine.present(None, create=create, find=lambda: None, name="New")
 
 

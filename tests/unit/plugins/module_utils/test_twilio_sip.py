@@ -454,6 +454,32 @@ def test_create_or_find_resolves_a_lost_reply():
     )
     assert got["friendly_name"] == "x" and len(fake.rows("acls")) == 1
     fake.fault("POST", r"IpAccessControlLists\.json$", "drop")
-    with pytest.raises(tw.TwilioCallError, match="safe to run again"):
+    with pytest.raises(tw.TwilioCallError, match="the next run finds it by its natural key"):
         sip.create_or_find(lambda: acls.create(friendly_name="y"), lambda: None, "IP ACL y")
     assert len(fake.rows("acls")) == 1
+
+
+def test_create_or_find_reads_back_for_the_settle_time_and_adopts_a_slow_create(settle_clock):
+    seen = []
+
+    def find():
+        seen.append(settle_clock.now)
+        return {"sid": "CR1"} if len(seen) == 3 else None
+
+    def create():
+        raise tw.TwilioAmbiguousWrite("Twilio POST /Credentials.json: no reply (read timed out)", method="POST")
+
+    assert sip.create_or_find(create, find, "credentials entry u", settle_seconds=30) == {"sid": "CR1"}
+    assert seen == [0.0, 0.5, 1.5]
+    with pytest.raises(tw.TwilioCallError) as caught:
+        sip.create_or_find(create, lambda: None, "credentials entry u", settle_seconds=5)
+    assert "not seen in 5 s" in str(caught.value) and "nothing was made" not in str(caught.value)
+
+
+def test_create_or_find_adopts_an_entry_another_run_made():
+    def create():
+        raise tw.TwilioCallError("Twilio POST /IpAddresses.json failed with HTTP 409: already exists", status=409)
+
+    assert sip.create_or_find(create, lambda: {"sid": "IP1"}, "ip_addresses entry x") == {"sid": "IP1"}
+    with pytest.raises(tw.TwilioCallError, match="409"):
+        sip.create_or_find(create, lambda: None, "ip_addresses entry x")

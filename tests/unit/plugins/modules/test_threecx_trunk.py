@@ -427,7 +427,7 @@ def test_lost_create_that_did_not_land(pbx, monkeypatch):
     pbx.rules.insert(1, pbx.rules.pop())
     pbx.on("POST", "/Trunks", Reply(raise_exc=requests.exceptions.ConnectionError("Connection aborted.")))
     kind, result = run(monkeypatch, **WANT)
-    assert kind == "fail" and "safe to run again" in result["msg"]
+    assert kind == "fail" and "the next run finds it by its natural key" in result["msg"]
     assert [w[0] for w in writes(pbx)] == ["POST"]
 
 

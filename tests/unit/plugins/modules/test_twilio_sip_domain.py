@@ -338,7 +338,7 @@ def test_a_create_that_commits_then_drops_is_adopted_not_repeated(fake, monkeypa
 def test_a_dropped_create_fails_safely_and_the_rerun_converges(fake, monkeypatch):
     fake.fault("POST", r"/SIP/Domains\.json$", "drop")
     kind, res = run(monkeypatch, voice_url=HOOK)
-    assert kind == "fail" and "safe to run again" in res["msg"]
+    assert kind == "fail" and "the next run finds it by its natural key" in res["msg"]
     assert fake.rows("domains") == []
     kind, done = run(monkeypatch, voice_url=HOOK)
     assert done["changed"] is True and len(fake.rows("domains")) == 1
