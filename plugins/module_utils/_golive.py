@@ -226,7 +226,8 @@ def _reachable(item_id, error, message):
 
 
 def _not_checked(item_id, reachable_id):
-    return item(item_id, None, "not checked: the %s could not be read (item %s)" % ("SIP Domain" if reachable_id == "reachable_twilio" else "PBX", reachable_id))
+    side = "SIP Domain" if reachable_id == "reachable_twilio" else "PBX"
+    return item(item_id, None, "not checked: the %s could not be read (item %s)" % (side, reachable_id))
 
 
 def judge(site, twilio, pbx, handler=None, skip_handler_check=False, dnd_profiles=()):
