@@ -23,11 +23,7 @@ from __future__ import annotations
 
 import re
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import (
-    SIP_SUFFIX,
-    short_name,
-    sip_uri,
-)
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import SIP_SUFFIX, short_name
 
 CATALOGUE = (
     (
@@ -766,8 +762,3 @@ def failure_message(results):
         len(results),
         " | ".join("%s: %s Fix: %s" % (r["id"], r["detail"], r["fix"]) for r in failed),
     )
-
-
-def default_sip_uri(site):
-    """The regional address of the site's SIP Domain (what the trunk should register to by default)."""
-    return sip_uri(site["sip_domain_name"], site["region"])

@@ -114,9 +114,6 @@ class Names:
                 return self.mapping[head] + option[cut:]
         return option
 
-    def known(self, option):
-        return option in self.mapping
-
 
 OPTION_NAMES = Names()
 

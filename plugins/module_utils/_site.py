@@ -152,12 +152,8 @@ THREECX_VARIABLES = dict(
         _v("threecx_fallback_trunk_name", "str", "Twilio SIP Domain Trunk"),
         _v("threecx_fallback_port", "int", 5060),
         _v("threecx_fallback_transport", "str", "UDP"),
-        _v(
-            "threecx_fallback_auth_mode",
-            "str",
-            "ip_based",
-            choices=("ip_based", "credentials"),
-        ),
+        # Its values are the trunk's authentication choices, checked there (with required_if).
+        _v("threecx_fallback_auth_mode", "str", "ip_based"),
         _v("threecx_fallback_auth_id", "str", ""),
         _v("threecx_fallback_auth_password", "str", "", secret=True),
         _v("threecx_fallback_update_password", "str", "on_create"),
@@ -654,9 +650,6 @@ def plan(variables, sides=SIDES):
                     values["threecx_fallback_fallback_number"],
                     require_plus=True,
                 )
-        with problems:
-            if values["threecx_fallback_auth_mode"] == "credentials" and not (values["threecx_fallback_auth_id"] and values["threecx_fallback_auth_password"]):
-                raise ValueError("threecx_fallback_auth_mode credentials needs threecx_fallback_auth_id and threecx_fallback_auth_password")
     result["problems"] = list(problems.messages)
     result["ok"] = not problems.messages
     return result

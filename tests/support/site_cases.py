@@ -198,7 +198,6 @@ SITE_ONLY = {
     "validate-certs-not-bool",
     "parameter-names-string",
     "port-text",
-    "trunk-auth-choice",
     "fallback-no-plus",
     "group-type-choice",
     "agents-string",
