@@ -30,6 +30,14 @@ attributes:
     support: full
     membership:
       - voip.threecx_twilio.twilio
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - On a local connection with the controller's own Python (C(ansible_python_interpreter) unset or C(ansible_playbook_python)),
+        without become or async, the module runs in the controller's worker process instead of a new Python process; its input,
+        output, check mode, diff and C(no_log) handling are the same.
+      - Set the variable C(voip_threecx_twilio_in_process=false) to run it as a module process.
 """
 
     THREECX = r"""
@@ -40,6 +48,28 @@ attributes:
     support: full
     membership:
       - voip.threecx_twilio.threecx
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - On a local connection with the controller's own Python (C(ansible_python_interpreter) unset or C(ansible_playbook_python)),
+        without become or async, the module runs in the controller's worker process instead of a new Python process; its input,
+        output, check mode, diff and C(no_log) handling are the same.
+      - Set the variable C(voip_threecx_twilio_in_process=false) to run it as a module process.
+"""
+
+    # The one module outside the two action groups that also runs through the in-process runner.
+    IN_PROCESS = r"""
+options: {}
+attributes:
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - On a local connection with the controller's own Python (C(ansible_python_interpreter) unset or C(ansible_playbook_python)),
+        without become or async, the module runs in the controller's worker process instead of a new Python process; its input,
+        output, check mode, diff and C(no_log) handling are the same.
+      - Set the variable C(voip_threecx_twilio_in_process=false) to run it as a module process.
 """
 
     INFO_MODULE = r"""

@@ -37,6 +37,7 @@ author:
 extends_documentation_fragment:
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.INFO_MODULE
+  - voip.threecx_twilio.attributes.IN_PROCESS
 options:
   host:
     description:

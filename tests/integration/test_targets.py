@@ -117,9 +117,26 @@ def cache_documents(before: dict[str, bytes], after: dict[str, bytes]) -> dict[s
     return {f"cache file {name}": content.decode("utf-8", "replace") for name, content in after.items() if before.get(name) != content}
 
 
+# Targets also played with the modules run as module processes (voip_threecx_twilio_in_process
+# false), the way they run where the in-process runner does not apply: the same assertions
+# must hold on both paths (warnings, check mode, diff, no_log, faults).
+MODULE_PROCESS_TARGETS = ("threecx_queue", "twilio_credential_list")
+IN_PROCESS_LINE = "runs in the controller's worker process"
+
+
+def cases() -> list:
+    params = []
+    for param in discover():
+        (target,) = param.values
+        params.append(pytest.param(target, "in-process", id=target, marks=param.marks))
+        if target in MODULE_PROCESS_TARGETS:
+            params.append(pytest.param(target, "module-process", id=f"{target}-module-process", marks=param.marks))
+    return params
+
+
 @pytest.mark.lab
-@pytest.mark.parametrize("target", discover())
-def test_target(target, lab, xdg_cache_home, tmp_path):
+@pytest.mark.parametrize("target, path", cases())
+def test_target(target, path, lab, xdg_cache_home, tmp_path):
     lab.reset()
     cache_before = cache_files(xdg_cache_home)
     play, inventory = write_play(tmp_path, target)
@@ -134,11 +151,18 @@ def test_target(target, lab, xdg_cache_home, tmp_path):
         "-e",
         f"lab_endpoints_file={lab.endpoints_file}",
     ]
+    if path == "module-process":
+        cmd += ["-e", "voip_threecx_twilio_in_process=false"]
+    env = playbook_env(lab, tmp_path)
+    # Ansible's own log (log_path) receives what the display shows, and the in-process modules
+    # run where a library's logging would reach its handlers: it is searched for secrets too.
+    ansible_log = tmp_path / "ansible.log"
+    env["ANSIBLE_LOG_PATH"] = str(ansible_log)
     with open(output, "w") as out:
         proc = subprocess.run(
             cmd,
             cwd=tmp_path,
-            env=playbook_env(lab, tmp_path),
+            env=env,
             stdin=subprocess.DEVNULL,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -150,8 +174,16 @@ def test_target(target, lab, xdg_cache_home, tmp_path):
     assert proc.returncode == 0, f"ansible-playbook exited {proc.returncode} (full output: {output}):\n{tail}"
     assert "PLAY RECAP" in text, f"no PLAY RECAP in the output ({output})"
 
+    module_files = f"AnsiballZ_{target}.py"
+    if path == "module-process":
+        assert IN_PROCESS_LINE not in text and "runs as a module process: voip_threecx_twilio_in_process is false" in text
+    else:
+        assert IN_PROCESS_LINE in text and "runs as a module process" not in text
+    # (the setup role's ansible.builtin tasks always run as module processes; the collection's do not)
+    assert (module_files in text) == (path == "module-process") or target.startswith("role_"), f"{module_files} transferred: {path}"
+
     assert lab.secrets, "the lab's endpoints.json names no secret to look for"
-    documents = {"ansible-playbook -vvvv output": text}
+    documents = {"ansible-playbook -vvvv output": text, "ansible log (log_path)": ansible_log.read_text(errors="replace")}
     documents.update(lab.control_documents())
     documents.update(cache_documents(cache_before, cache_files(xdg_cache_home)))
     found = leaks(lab.secrets, documents)
