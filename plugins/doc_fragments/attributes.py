@@ -6,19 +6,6 @@
 from __future__ import annotations
 
 
-# Every module with an action plugin of the in-process runner (plugins/plugin_utils/in_process.py):
-# the modules of both action groups (through TWILIO and THREECX) and sip_options_probe (IN_PROCESS).
-_ACTION = r"""  action:
-    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
-    support: full
-    details:
-      - On a local connection with the controller's own Python (C(ansible_python_interpreter) unset or C(ansible_playbook_python)),
-        without become or async, the module runs in the controller's worker process instead of a new Python process; its input,
-        output, check mode, diff and C(no_log) handling are the same.
-      - Set the variable C(voip_threecx_twilio_in_process=false) to run it as a module process.
-"""
-
-
 class ModuleDocFragment:
     # Standard attributes; a module extends this fragment and states its support level only.
     DOCUMENTATION = r"""
@@ -43,7 +30,7 @@ attributes:
     support: full
     membership:
       - voip.threecx_twilio.twilio
-""" + _ACTION
+"""
 
     THREECX = r"""
 options: {}
@@ -53,13 +40,21 @@ attributes:
     support: full
     membership:
       - voip.threecx_twilio.threecx
-""" + _ACTION
+"""
 
-    # The one module outside the two action groups that also runs through the in-process runner.
+    # Every module with an action plugin of the in-process runner (plugins/plugin_utils/in_process.py).
     IN_PROCESS = r"""
 options: {}
 attributes:
-""" + _ACTION
+  action:
+    description: Indicates this has a corresponding action plugin so some parts of the options can be executed on the controller.
+    support: full
+    details:
+      - On a local connection with the controller's own Python (C(ansible_python_interpreter) unset or C(ansible_playbook_python)),
+        without become or async, the module runs in the controller's worker process instead of a new Python process; its input,
+        output, check mode, diff and C(no_log) handling are the same.
+      - Set the variable C(voip_threecx_twilio_in_process=false) to run it as a module process.
+"""
 
     INFO_MODULE = r"""
 options: {}

@@ -27,6 +27,7 @@ extends_documentation_fragment:
   - voip.threecx_twilio.threecx
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.THREECX
+  - voip.threecx_twilio.attributes.IN_PROCESS
 attributes:
   check_mode:
     support: full

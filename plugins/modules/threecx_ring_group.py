@@ -26,6 +26,7 @@ extends_documentation_fragment:
   - voip.threecx_twilio.threecx_no_answer
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.THREECX
+  - voip.threecx_twilio.attributes.IN_PROCESS
 attributes:
   check_mode:
     support: full

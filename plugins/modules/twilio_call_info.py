@@ -28,6 +28,7 @@ extends_documentation_fragment:
   - voip.threecx_twilio.twilio
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.TWILIO
+  - voip.threecx_twilio.attributes.IN_PROCESS
   - voip.threecx_twilio.attributes.INFO_MODULE
 options:
   sid:

@@ -24,6 +24,7 @@ extends_documentation_fragment:
   - voip.threecx_twilio.twilio
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.TWILIO
+  - voip.threecx_twilio.attributes.IN_PROCESS
 attributes:
   check_mode:
     support: full

@@ -158,3 +158,5 @@ def test_every_api_module_has_its_in_process_action():
     for name in sorted(modules - controller_actions):
         text = (root / "plugins" / "action" / ("%s.py" % name)).read_text()
         assert "in_process_action(%s)" % name in text, name
+        # and its documentation says so (the action attribute)
+        assert "voip.threecx_twilio.attributes.IN_PROCESS" in (root / "plugins" / "modules" / ("%s.py" % name)).read_text(), name
