@@ -94,8 +94,9 @@ def leg(group, reading):
     """The leg that dials out under a reading: its department ids and names, and its extension number (None: none)."""
     if reading == "none":
         return {"department_ids": [], "department_names": [], "number": None}
+    known = group.get("department_ids") is not None
     return {
-        "department_ids": list(group.get("department_ids") or []),
+        "department_ids": list(group.get("department_ids") or []) if known else None,  # None: not read
         "department_names": list(group.get("department_names") or []),
         "number": str(group.get("number") or "") or None,
     }
@@ -124,6 +125,8 @@ def mismatch(rule, number, leg_info, counting):
                 "digits" if counting == "digits" else "characters with the +",
             )
     groups = [g for g in rule.get("group_ids") or []]
+    if groups and leg_info["department_ids"] is None:
+        return "unknown", "it is limited to department %s, and the group's departments were not read (no Groups before 3CX 20.0.8)" % _names(rule)
     if groups:
         have = set(leg_info["department_ids"])
         if not have & set(groups):

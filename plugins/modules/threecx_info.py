@@ -223,7 +223,8 @@ queues:
     department_ids:
       description:
         - The Ids of the departments (C(Groups)) the queue is in, sorted. 3CX matches an outbound rule limited to
-          departments on the department of the leg that dials out.
+          departments on the department of the leg that dials out. Null when the PBX does not give them (before
+          20.0.8, when a queue has no C(Groups)).
       type: list
       elements: int
       sample: [27]
@@ -405,9 +406,10 @@ def group_view(item, members_api):
     members = item.get(members_api) if isinstance(item.get(members_api), list) else []
     view["members"] = sorted(str(m.get("Number")) for m in members if isinstance(m, dict) and m.get("Number") is not None)
     view["no_answer_destination"] = destination_from_api(item.get("ForwardNoAnswer"))
-    groups = [g for g in item.get("Groups") or [] if isinstance(g, dict)] if isinstance(item.get("Groups"), list) else []
-    view["department_ids"] = sorted(g.get("GroupId") for g in groups if g.get("GroupId") is not None)
-    view["department_names"] = sorted(str(g.get("Name")) for g in groups if g.get("Name") is not None)
+    # None when the reply has no Groups (a PBX before 20.0.8): not read, which is not "in no department".
+    groups = [g for g in item["Groups"] if isinstance(g, dict)] if isinstance(item.get("Groups"), list) else None
+    view["department_ids"] = None if groups is None else sorted(g.get("GroupId") for g in groups if g.get("GroupId") is not None)
+    view["department_names"] = None if groups is None else sorted(str(g.get("Name")) for g in groups if g.get("Name") is not None)
     return view
 
 
@@ -598,6 +600,8 @@ def main():
             result["trunks"] = trunks
         for section, (path, expand) in COLLECTIONS.items():
             if section in wanted:
+                if section in ("queues", "ring_groups") and client.version < (20, 0, 8):
+                    expand = expand[:1]  # a queue or ring group has Groups (departments) from 20.0.8 on
                 items = client.list(path, expand=expand)
                 if section == "queues":
                     result[section] = [group_view(item, "Agents") for item in items]

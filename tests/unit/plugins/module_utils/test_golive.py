@@ -335,3 +335,10 @@ def test_summary_and_failure_message():
     summary = _golive.summary(results)
     assert summary["ok"] == 9 and summary["failed"] == ["e164"] and summary["skipped"] == []
     assert _golive.failure_message(results).startswith("Go-live checks failed (1 of 10): e164: Process E164 numbers is on")
+
+
+def test_a_department_limit_with_the_groups_departments_not_read_is_not_judged_a_match_or_not():
+    # threecx_info gives department_ids None when the PBX has no Groups (before 20.0.8).
+    result = outbound(rules_with(dict(PSTN_ALL, group_ids=[27], group_names=["DEFAULT"])))
+    assert result["ok"] is False
+    assert "limited to department DEFAULT, and the group's departments were not read" in result["detail"]
