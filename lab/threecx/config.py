@@ -293,7 +293,11 @@ class PbxConfig:
         for item in value:
             gid = item.get("GroupId") if isinstance(item, dict) else None
             if not isinstance(gid, int) or isinstance(gid, bool) or gid not in self.groups.items:
-                raise ODataError(400, f"Groups: department {gid!r} does not exist.", details=[{"code": "400", "message": "unknown department", "target": "Groups"}])
+                raise ODataError(
+                    400,
+                    f"Groups: department {gid!r} does not exist.",
+                    details=[{"code": "400", "message": "unknown department", "target": "Groups"}],
+                )
             if all(g["GroupId"] != gid for g in out):
                 out.extend(self._department(gid))
         return out

@@ -124,7 +124,7 @@ def mismatch(rule, number, leg_info, counting):
                 size,
                 "digits" if counting == "digits" else "characters with the +",
             )
-    groups = [g for g in rule.get("group_ids") or []]
+    groups = list(rule.get("group_ids") or [])
     if groups and leg_info["department_ids"] is None:
         return "unknown", "it is limited to department %s, and the group's departments were not read (no Groups before 3CX 20.0.8)" % _names(rule)
     if groups:

@@ -394,7 +394,6 @@ def _with_departments(client, spec, label, current, departments):
     return ApiFieldMap(*(fields + [departments_field(ids)]))
 
 
-
 class GroupSpec:
     """What differs between a queue and a ring group; everything else is shared."""
 
@@ -426,7 +425,8 @@ def run_numbered_group(module, spec):
         return find_by_number(client, spec.collection, p["number"], expand=expand)
 
     if departments is not None and p["state"] == "present" and client.version < (20, 0, 8):
-        raise ValueError("departments: this PBX (%s) has no departments on a %s; 3CX 20.0.8 or later is needed" % (".".join(str(x) for x in client.version), spec.kind))
+        version = ".".join(str(x) for x in client.version)
+        raise ValueError("departments: this PBX (%s) has no departments on a %s; 3CX 20.0.8 or later is needed" % (version, spec.kind))
     current = lookup()
     engine_fields = spec.fields
     if departments is not None and p["state"] == "present":

@@ -107,10 +107,10 @@ options:
       - Names of the departments (C(Groups)) the queue must be in, for example the departments its
         forwarded calls' outbound rule is limited to (3CX matches such a rule on the department of the
         leg that dials out).
-      - A new queue is created in these departments (C(Groups) as C([{"GroupId": n}]); the write is the
-        reading of the API document, UNCONFIRMED on a real PBX). An existing queue that is in all of
+      - A new queue is created in these departments (C(Groups), a list of C(GroupId) records; the write is
+        the reading of the API document, UNCONFIRMED on a real PBX). An existing queue that is in all of
         them is left as it is (it may be in more); one in no department is given them.
-      - An existing queue in another department is not moved: the task fails before any write, naming
+      - An existing queue in another department is not moved; the task fails before any write, naming
         its department. Moving it changes who administers it and which outbound rules all of its calls
         may take; do that in the Admin Console (Queues > Department) if it is intended.
       - Needs 3CX 20.0.8 or later (departments of a queue). Not set, the departments are not managed.

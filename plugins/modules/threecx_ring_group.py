@@ -88,10 +88,10 @@ options:
       - Names of the departments (C(Groups)) the ring group must be in, for example the departments its
         forwarded calls' outbound rule is limited to (3CX matches such a rule on the department of the
         leg that dials out).
-      - A new ring group is created in these departments (C(Groups) as C([{"GroupId": n}]); the write is the
-        reading of the API document, UNCONFIRMED on a real PBX). An existing ring group that is in all of
+      - A new ring group is created in these departments (C(Groups), a list of C(GroupId) records; the write is
+        the reading of the API document, UNCONFIRMED on a real PBX). An existing ring group that is in all of
         them is left as it is (it may be in more); one in no department is given them.
-      - An existing ring group in another department is not moved: the task fails before any write, naming
+      - An existing ring group in another department is not moved; the task fails before any write, naming
         its department. Moving it changes who administers it and which outbound rules all of its calls
         may take; do that in the Admin Console (Ring Groups > Department) if it is intended.
       - Needs 3CX 20.0.8 or later (departments of a ring group). Not set, the departments are not managed.
