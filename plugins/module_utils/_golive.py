@@ -573,11 +573,12 @@ def _is_twilio_rule(site, trunk, rule):
     return bool(trunk) and route.route1(rule).get("trunk_id", -1) == trunk.get("id")
 
 
-def _traced(site, trunk, dest, traced):
+def _traced(site, trunk, rules, dest, traced):
     """What one reading's trace says, and its cause (a key of _RULE_FIXES, or None for the catalogue's fix)."""
     rule, passed, wrong = traced["rule"], traced["passed"], traced["wrong"]
     twilio_passed = [(r, kind, text) for r, kind, text in passed if _is_twilio_rule(site, trunk, r)]
-    below = [r for r in route.ordered(site["_rules"]) if _is_twilio_rule(site, trunk, r) and r is not rule and r not in [p[0] for p in passed]]
+    seen = [p[0] for p in passed] + [rule]
+    below = [r for r in route.ordered(rules) if _is_twilio_rule(site, trunk, r) and r not in seen]
     why_not = "; ".join("outbound rule %s does not match: %s" % (_rule_label(r), text) for r, kind, text in twilio_passed)
     if not rule:
         cause = twilio_passed[0][1] if twilio_passed and twilio_passed[0][1] != "prefix" else None
@@ -599,7 +600,6 @@ def _outbound_rule(site, pbx, error, trunk, group, group_label):
     rules = pbx.get("outbound_rules") or []
     traces = route.trace(rules, dest, group, trunk)
     wrong = [rid for rid, _leg, _count, _text in route.READINGS if traces[rid]["wrong"]]
-    site = dict(site, _rules=rules)
     problems = []
     cause = None
     if not group:
@@ -610,12 +610,14 @@ def _outbound_rule(site, pbx, error, trunk, group, group_label):
             % (nad.get("type") or "none", nad.get("number") or nad.get("external") or "", site["fallback_number"])
         )
     lab = traces[route.LAB_READING]
+    # The reading a failure is told by: the lab's when it fails, else the first that does.
+    failing = traces[route.LAB_READING if route.LAB_READING in wrong else wrong[0]] if wrong else {}
     if wrong and route.LAB_READING in wrong:
-        text, cause = _traced(site, trunk, dest, lab)
+        text, cause = _traced(site, trunk, rules, dest, failing)
         problems.append(text)
     elif wrong:
         # The lab's reading routes to Twilio, another plausible one does not: 3CX does not say which it is.
-        text, cause = _traced(site, trunk, dest, traces[wrong[0]])
+        text, cause = _traced(site, trunk, rules, dest, failing)
         problems.append(
             "outbound rule %s routes %s to trunk %s if %s (the lab's reading), but 3CX's behaviour is UNCONFIRMED: if %s, %s; "
             "the item passes only when every plausible reading routes to Twilio"
@@ -635,7 +637,7 @@ def _outbound_rule(site, pbx, error, trunk, group, group_label):
         )
     fix = None
     if cause in _RULE_FIXES and forward_ok:
-        names = dict(taken=(lab["rule"] or {}).get("name") or "", twilio=site.get("outbound_rule_name") or "")
+        names = dict(taken=(failing.get("rule") or {}).get("name") or "", twilio=site.get("outbound_rule_name") or "")
         fix = _RULE_FIXES[cause] % names
     return item("outbound_rule", ok, detail, fix)
 

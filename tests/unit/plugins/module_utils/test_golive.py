@@ -342,3 +342,14 @@ def test_a_department_limit_with_the_groups_departments_not_read_is_not_judged_a
     result = outbound(rules_with(dict(PSTN_ALL, group_ids=[27], group_names=["DEFAULT"])))
     assert result["ok"] is False
     assert "limited to department DEFAULT, and the group's departments were not read" in result["detail"]
+
+
+def test_a_rule_above_that_takes_the_number_under_another_reading_only_is_unconfirmed_and_named():
+    # 12 characters with the +, 11 digits without: the lab's reading passes it over, the other takes it.
+    result = outbound(rules_with(dict(PSTN_ALL, number_length_ranges="12")))
+    assert result["ok"] is False
+    assert "but 3CX's behaviour is UNCONFIRMED: if the forwarded leg carries the group's department and number, and a length counts the leading +" in (
+        result["detail"]
+    )
+    assert "outbound rule All (empty prefix: a catch-all, priority 1), the first that matches +12125550199, sends route 1 to PSTN" in result["detail"]
+    assert "outbound rule All comes before the Twilio rule" in result["fix"]
