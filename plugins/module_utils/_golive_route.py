@@ -122,7 +122,7 @@ def mismatch(rule, number, leg_info, counting):
                 lengths,
                 number,
                 size,
-                "digits" if counting == "digits" else "characters with the +",
+                "digits" if counting == "digits" else "characters (a + counted)",
             )
     groups = list(rule.get("group_ids") or [])
     if groups and leg_info["department_ids"] is None:
