@@ -458,7 +458,9 @@ class PbxCalls:
         digits = len(re.sub(r"\D", "", number))
         origin_groups = {g.get("GroupId", g.get("Id")) for g in (origin or {}).get("Groups", [])}
         for rule in sorted(self.config.outbound.items.values(), key=lambda r: r["Priority"]):
-            if not number.startswith(rule.get("Prefix") or ""):
+            # Several prefixes are comma-separated (3CX's UI documentation); an empty one matches every number.
+            prefixes = [p.strip() for p in (rule.get("Prefix") or "").split(",") if p.strip()]
+            if prefixes and not any(number.startswith(p) for p in prefixes):
                 continue
             if rule.get("NumberLengthRanges") and not _length_ok(digits, rule["NumberLengthRanges"]):
                 continue

@@ -281,6 +281,27 @@ class PbxConfig:
             }
         ]
 
+    def _departments(self, value: Any, type_name: str) -> list[dict]:
+        """A DN's Groups as written ([{"GroupId": n}, ...], the whole list): membership records of existing departments.
+
+        Writing a queue's or ring group's Groups is the lab's reading of the document (Pbx.DN.Groups,
+        Pbx.UserGroup.GroupId); how a real PBX takes it is UNCONFIRMED (docs/lab.md).
+        """
+        if not isinstance(value, list):
+            raise ODataError(400, f"The property 'Groups' of '{type_name}' must be an array.")
+        out: list[dict] = []
+        for item in value:
+            gid = item.get("GroupId") if isinstance(item, dict) else None
+            if not isinstance(gid, int) or isinstance(gid, bool) or gid not in self.groups.items:
+                raise ODataError(
+                    400,
+                    f"Groups: department {gid!r} does not exist.",
+                    details=[{"code": "400", "message": "unknown department", "target": "Groups"}],
+                )
+            if all(g["GroupId"] != gid for g in out):
+                out.extend(self._department(gid))
+        return out
+
     def _members(self, value: Any, prop: str, type_name: str, extra: dict) -> list[dict]:
         """Agents / Managers / Members: a full list of existing extensions (by Number)."""
         if not isinstance(value, list):
@@ -652,6 +673,8 @@ class PbxConfig:
                 raise ODataError(400, f"The {label} Name is required.")
         elif "Name" in body and not body["Name"]:
             raise ODataError(400, f"The {label} Name must not be empty.")
+        if "Groups" in body:
+            body["Groups"] = self._departments(body["Groups"], type_name)
         for prop, extra in members.items():
             if prop in body:
                 body[prop] = self._members(body[prop], prop, type_name, extra)

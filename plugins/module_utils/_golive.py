@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils import _golive_route as route
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_regions import SIP_SUFFIX, short_name
 
 CATALOGUE = (
@@ -141,6 +142,8 @@ def site_facts(plan):
         group_type=threecx["group_type"],
         group_number=str(tasks["group"]["args"]["number"]),
         fallback_number=str(tasks["outbound_rule"]["args"]["fallback_number"]),
+        outbound_rule_name=tasks["outbound_rule"]["args"]["name"],
+        departments=list(tasks["outbound_rule"]["args"].get("departments") or []),
     )
 
 
@@ -477,24 +480,44 @@ def _did_on_trunk(site, trunk, error):
     return item("did_on_trunk", ok, detail)
 
 
-def _inbound_rule(site, pbx):
+def _did_trunks(site, pbx):
+    """The trunks whose DID numbers hold the site's DID: the calls to it arrive on them."""
     digits = _digits(site["did"])
-    for rule in pbx.get("inbound_rules") or []:
-        if rule.get("condition") == "BasedOnDID" and rule.get("data") in (
-            digits,
-            "+" + digits,
-        ):
-            return rule
-    return {}
+    return [t for t in pbx.get("trunks") or [] if digits in [_digits(n) for n in t.get("did_numbers") or []]]
+
+
+def _inbound_rule(site, pbx):
+    """The DID rule 3CX applies to a call to the DID: ``(rule or {}, the trunks it arrives on, rules of the DID on other trunks)``.
+
+    3CX matches a DID rule on the DID and on the trunk the call comes in on (the rule's TrunkDN);
+    a rule whose trunk is not read (no TrunkDN in the reply) is taken at its word.
+    """
+    digits = _digits(site["did"])
+    rules = [r for r in pbx.get("inbound_rules") or [] if r.get("condition") == "BasedOnDID" and _digits(r.get("data")) == digits and r.get("data")]
+    arriving = _did_trunks(site, pbx)
+    ids = set(t.get("id") for t in arriving)
+
+    def on_trunk(rule):
+        trunk_id = (rule.get("trunk_dn") or {}).get("id")
+        return trunk_id is None or not arriving or trunk_id in ids
+
+    taken = [r for r in rules if on_trunk(r)]
+    return (taken[0] if taken else {}), arriving, [r for r in rules if not on_trunk(r)]
 
 
 def _did_routed(site, pbx, error, group_label):
-    rule = _inbound_rule(site, pbx)
+    rule, arriving, elsewhere = _inbound_rule(site, pbx)
     to = rule.get("office_hours_destination") or {}
     wanted = "Queue" if site["group_type"] == "queue" else "RingGroup"
     ok = not error and bool(rule) and to.get("to") == wanted and str(to.get("number") or "") == site["group_number"]
     if error:
         detail = error
+    elif not rule and elsewhere:
+        detail = "no inbound rule routes DID %s on trunk %s, where calls to it arrive (its rule is on trunk %s)" % (
+            site["did"],
+            ", ".join(str(t.get("name")) for t in arriving),
+            ", ".join(str((r.get("trunk_dn") or {}).get("name") or (r.get("trunk_dn") or {}).get("id")) for r in elsewhere),
+        )
     elif not rule:
         detail = "no inbound rule routes DID %s" % site["did"]
     elif ok:
@@ -509,60 +532,96 @@ def _did_routed(site, pbx, error, group_label):
     return item("did_routed", ok, detail)
 
 
-def _ordered_rules(rules):
-    rules = list(rules or [])
-    if all("priority" in r for r in rules):
-        return sorted(rules, key=lambda r: r["priority"])
-    return rules
+# The fix of an outbound_rule failure whose cause the trace found (the catalogue's otherwise).
+_RULE_FIXES = {
+    "above": (
+        "Twilio receives no call when the queue times out: outbound rule %(taken)s comes before the Twilio rule and takes the "
+        "fallback number first (an empty prefix catches every number). Move the Twilio rule above it "
+        "(threecx_fallback_outbound_rule_position: first, or Outbound Rules > Move Up), or give %(taken)s a prefix that does not "
+        "start the fallback number."
+    ),
+    "department": (
+        "Twilio receives no call when the queue times out: outbound rule %(twilio)s is limited to departments, and the "
+        "department 3CX gives a queue's or ring group's forwarded call is UNCONFIRMED (the group's own, or none). Clear the "
+        "rule's departments (Outbound Rules > %(twilio)s > Calls from departments), so that every reading routes to Twilio; at "
+        "the least the queue or ring group must be in one of them."
+    ),
+    "length": (
+        "Twilio receives no call when the queue times out: outbound rule %(twilio)s is limited to number lengths the fallback "
+        "number does not have. Clear its Calls to numbers with a length of, or add the fallback number's length counted both "
+        "with and without the + (3CX does not document which it counts)."
+    ),
+    "unknown": (
+        "Twilio receives no call when the queue times out, or not for certain: outbound rule %(taken)s has a condition the "
+        "check cannot read. Correct it (number lengths look like 10,11-13), then run the checks again."
+    ),
+    "extension": (
+        "Twilio receives no call when the queue times out: outbound rule %(twilio)s is limited to calls from extensions, and "
+        "the extension number a forwarded call carries is UNCONFIRMED. Clear its Calls from extension(s)."
+    ),
+}
 
 
-def matching_rule(rules, number):
-    """3CX takes the first rule (by priority) whose prefix the dialled number starts with."""
-    for rule in _ordered_rules(rules):
-        if rule.get("prefix") and str(number).startswith(rule["prefix"]):
-            return rule
-    return {}
+def _rule_label(rule):
+    prefix = "empty prefix: a catch-all" if route.is_catch_all(rule) else "prefix %s" % rule.get("prefix")
+    return "%s (%s, priority %s)" % (rule.get("name") or "id %s" % rule.get("id"), prefix, rule.get("priority"))
+
+
+def _is_twilio_rule(site, trunk, rule):
+    if rule.get("name") == site.get("outbound_rule_name"):
+        return True
+    return bool(trunk) and route.route1(rule).get("trunk_id", -1) == trunk.get("id")
+
+
+def _traced(site, trunk, rules, dest, traced):
+    """What one reading's trace says, and its cause (a key of _RULE_FIXES, or None for the catalogue's fix)."""
+    rule, passed, wrong = traced["rule"], traced["passed"], traced["wrong"]
+    twilio_passed = [(r, kind, text) for r, kind, text in passed if _is_twilio_rule(site, trunk, r)]
+    seen = [p[0] for p in passed] + [rule]
+    below = [r for r in route.ordered(rules) if _is_twilio_rule(site, trunk, r) and r not in seen]
+    why_not = "; ".join("outbound rule %s does not match: %s" % (_rule_label(r), text) for r, kind, text in twilio_passed)
+    if not rule:
+        cause = twilio_passed[0][1] if twilio_passed and twilio_passed[0][1] != "prefix" else None
+        return _join(["no outbound rule matches %s" % dest, why_not]), cause
+    if rule.get("_unknown"):
+        return "outbound rule %s: %s for %s" % (_rule_label(rule), rule["_unknown"], dest), "unknown"
+    text = "outbound rule %s, the first that matches %s, %s; it must send it unchanged through trunk %s" % (_rule_label(rule), dest, wrong, site["trunk_name"])
+    if twilio_passed and twilio_passed[0][1] != "prefix":
+        return _join([text, why_not]), twilio_passed[0][1]
+    if below and not _is_twilio_rule(site, trunk, rule):
+        return _join([text, "it comes before outbound rule %s" % _rule_label(below[0])]), "above"
+    return text, None
 
 
 def _outbound_rule(site, pbx, error, trunk, group, group_label):
     nad = group.get("no_answer_destination") or {}
     forward_ok = nad.get("type") == "external" and (nad.get("external") or "") == site["fallback_number"]
     dest = nad["external"] if nad.get("type") == "external" and nad.get("external") else site["fallback_number"]
-    rule = matching_rule(pbx.get("outbound_rules"), dest)
-    route1 = (rule.get("routes") or [{}])[0] if rule else {}
+    rules = pbx.get("outbound_rules") or []
+    traces = route.trace(rules, dest, group, trunk)
+    wrong = [rid for rid, _leg, _count, _text in route.READINGS if traces[rid]["wrong"]]
     problems = []
+    cause = None
     if not group:
         problems.append("no " + group_label)
     elif not forward_ok:
         problems.append(
             "its Destination if no answer is %s %s, not Forward to Outside Number %s"
-            % (
-                nad.get("type") or "none",
-                nad.get("number") or nad.get("external") or "",
-                site["fallback_number"],
-            )
+            % (nad.get("type") or "none", nad.get("number") or nad.get("external") or "", site["fallback_number"])
         )
-    if not rule:
-        problems.append("no outbound rule's prefix matches %s" % dest)
-    elif not trunk or route1.get("trunk_id", -1) != trunk.get("id"):
+    lab = traces[route.LAB_READING]
+    # The reading a failure is told by: the lab's when it fails, else the first that does.
+    failing = traces[route.LAB_READING if route.LAB_READING in wrong else wrong[0]] if wrong else {}
+    if wrong and route.LAB_READING in wrong:
+        text, cause = _traced(site, trunk, rules, dest, failing)
+        problems.append(text)
+    elif wrong:
+        # The lab's reading routes to Twilio, another plausible one does not: 3CX does not say which it is.
+        text, cause = _traced(site, trunk, rules, dest, failing)
         problems.append(
-            "outbound rule %s (prefix %s), the first that matches %s, sends route 1 to %s, not trunk %s"
-            % (
-                rule.get("name") or "",
-                rule.get("prefix"),
-                dest,
-                route1.get("trunk_name") or "trunk id %s" % route1.get("trunk_id", "none"),
-                site["trunk_name"],
-            )
-        )
-    elif int(route1.get("strip_digits") or 0) != 0 or route1.get("prepend"):
-        problems.append(
-            'outbound rule %s strips %s digits and prepends "%s"'
-            % (
-                rule.get("name") or "",
-                route1.get("strip_digits"),
-                route1.get("prepend") or "",
-            )
+            "outbound rule %s routes %s to trunk %s if %s (the lab's reading), but 3CX's behaviour is UNCONFIRMED: if %s, %s; "
+            "the item passes only when every plausible reading routes to Twilio"
+            % (_rule_label(lab["rule"]), dest, site["trunk_name"], route.reading_text(route.LAB_READING), route.reading_text(wrong[0]), text)
         )
     ok = not error and not problems
     if error:
@@ -570,14 +629,17 @@ def _outbound_rule(site, pbx, error, trunk, group, group_label):
     elif problems:
         detail = ("%s: " % group_label if group and not forward_ok else "") + "; ".join(problems)
     else:
-        detail = "%s forwards unanswered calls to %s, and outbound rule %s (prefix %s) sends it through %s (route 1)" % (
+        detail = "%s forwards unanswered calls to %s, and outbound rule %s, the first that matches it under every reading, sends it through %s (route 1)" % (
             group_label,
             dest,
-            rule.get("name") or "",
-            rule.get("prefix"),
+            _rule_label(lab["rule"]),
             site["trunk_name"],
         )
-    return item("outbound_rule", ok, detail)
+    fix = None
+    if cause in _RULE_FIXES and forward_ok:
+        names = dict(taken=(failing.get("rule") or {}).get("name") or "", twilio=site.get("outbound_rule_name") or "")
+        fix = _RULE_FIXES[cause] % names
+    return item("outbound_rule", ok, detail, fix)
 
 
 def _e164(site, pbx, error, trunks):

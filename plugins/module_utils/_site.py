@@ -500,7 +500,11 @@ def _threecx_side(v, sip_address, problems):
         name="threecx_fallback_group_name",
         no_answer_destination="threecx_fallback_fallback_number",
         **{"no_answer_destination.external": "threecx_fallback_fallback_number"},
+        departments="threecx_fallback_departments",
     )
+    # The group gets the departments its outbound rule is limited to (or the module fails, before any
+    # write, where that would move an existing group): the site cannot build a department mismatch.
+    departments = v["threecx_fallback_departments"] or None
     group_type = v["threecx_fallback_group_type"]
     if group_type == "queue":
         task(
@@ -515,6 +519,7 @@ def _threecx_side(v, sip_address, problems):
                 ring_timeout=v["threecx_fallback_ring_timeout"],
                 queue_timeout=v["threecx_fallback_queue_timeout"],
                 no_answer_destination=forward,
+                departments=departments,
             ),
             dict(
                 group_names,
@@ -535,6 +540,7 @@ def _threecx_side(v, sip_address, problems):
                 ring_strategy="ring_all",
                 ring_time=v["threecx_fallback_ring_timeout"],
                 no_answer_destination=forward,
+                departments=departments,
             ),
             dict(
                 group_names,

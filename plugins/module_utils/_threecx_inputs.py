@@ -375,6 +375,13 @@ def unique_members(members):
     return out
 
 
+def check_department_names(p, n, problems):
+    for index, name in enumerate(p["departments"] or []):
+        with problems:
+            if not name.strip():
+                raise ValueError("%s: a department name must not be empty" % n("departments[%d]" % index))
+
+
 def numbered_group_input(members_option, strategy_option, strategy_choices, timeouts):
     """The input of threecx_queue / threecx_ring_group: a numbered group with members."""
     spec = dict(
@@ -382,6 +389,7 @@ def numbered_group_input(members_option, strategy_option, strategy_choices, time
         name=dict(type="str"),
         state=STATE,
         no_answer_destination=dict(type="dict", options=destination_argument_spec()),
+        departments=dict(type="list", elements="str"),
     )
     spec[members_option] = dict(type="list", elements="str")
     spec["purge_" + members_option] = dict(type="bool", default=True)
@@ -401,6 +409,7 @@ def numbered_group_input(members_option, strategy_option, strategy_choices, time
         for item in p[members_option] or []:
             with problems:
                 check_dn_number(n(members_option), item)
+        check_department_names(p, n, problems)
         destination_check("no_answer_destination")(p, n, problems)
 
     return CONNECTION.extended(spec, checks=(check,))
@@ -473,10 +482,7 @@ def check_outbound_rule(p, n, problems):
         if not 0 <= p["strip_digits"] <= 32:
             raise ValueError("%s must be from 0 to 32 (0 strips no digits, as the setup guide says); got %s" % (n("strip_digits"), p["strip_digits"]))
     check_trunk_reference(p, n, problems)
-    for index, name in enumerate(p["departments"] or []):
-        with problems:
-            if not name.strip():
-                raise ValueError("%s: a department name must not be empty" % n("departments[%d]" % index))
+    check_department_names(p, n, problems)
     with problems:
         outbound_dn_ranges(p, n)
 

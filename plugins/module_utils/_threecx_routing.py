@@ -148,6 +148,35 @@ def destination_field(option, api):
     return Mapped(option, api, decode=destination_from_api, encode=destination_to_api, compare=destination_differs)
 
 
+def departments_field(ids_by_name=None):
+    """A queue's or ring group's departments (``Groups``, ``Pbx.UserGroup`` records) as sorted names.
+
+    The option names departments the group must be in: it differs only when one of them is
+    missing (a group may be in more). Written as ``[{"GroupId": n}]``, with the ids resolved
+    for this run (``ids_by_name``); a record without a ``Name`` is named from them.
+    """
+    ids_by_name = dict(ids_by_name or {})
+    names_by_id = dict((v, k) for k, v in ids_by_name.items())
+
+    def decode(value):
+        if not isinstance(value, list):
+            return None
+        names = []
+        for item in value:
+            if isinstance(item, dict):
+                name = item.get("Name") or names_by_id.get(item.get("GroupId")) or str(item.get("GroupId"))
+                names.append(str(name))
+        return sorted(names)
+
+    return Mapped(
+        "departments",
+        "Groups",
+        decode=decode,
+        encode=lambda names: [{"GroupId": ids_by_name[n]} for n in sorted(names)],
+        compare=lambda current, desired: not set(desired) <= set(current or []),
+    )
+
+
 class Desired:
     """What the engine sees as the module: the params, with values the module resolved.
 
@@ -309,11 +338,11 @@ def same_number(a, b):
     return a is not None and b is not None and str(a).lstrip("+") == str(b).lstrip("+")
 
 
-def find_groups(client, option, names):
-    """Department (group) names -> ids, in one GET of /Groups; ValueError naming unknown ones."""
+def group_ids(client, option, names):
+    """Department (group) names -> {name: id}, in one GET of /Groups; ValueError naming unknown ones."""
     wanted = sorted(set(names))
     if not wanted:
-        return []
+        return {}
     groups = client.list("/Groups", filter=_any_of("Name", wanted), select=["Id", "Name"])
     by_name = {}
     for group in groups:
@@ -324,10 +353,45 @@ def find_groups(client, option, names):
     doubled = [n for n in wanted if len(by_name[n]) > 1]
     if doubled:
         raise ValueError("%s: more than one department is named %s" % (option, ", ".join(repr(n) for n in doubled)))
-    return sorted(by_name[n][0] for n in wanted)
+    return dict((n, by_name[n][0]) for n in wanted)
+
+
+def find_groups(client, option, names):
+    """Department (group) names -> their ids, sorted (see :func:`group_ids`)."""
+    return sorted(group_ids(client, option, names).values())
 
 
 # ---------------------------------------------------------------------------- queue / ring group
+
+
+def _with_departments(client, spec, label, current, departments):
+    """The group's field map with its departments resolved for this run; ValueError when that would move it.
+
+    An existing group that is already in every department given needs no read of /Groups. One that
+    is in another department is not moved: that changes who administers it and which outbound
+    rules every call it makes may take, which is the customer's decision, not this module's.
+    """
+    field = departments_field()
+    have = field.read(current) if current is not None else None
+    if current is not None and have and not set(departments) <= set(have):
+        raise ValueError(
+            "departments: %s is in department %s, not in %s; giving it %s would move it out of its department (who administers "
+            "it, and the outbound rules all of its calls may take, would change). Move it in the Admin Console (%s > Department) "
+            "if that is intended, or limit the outbound rule to its department instead (departments of threecx_outbound_rule; "
+            "in a site, threecx_fallback_departments: %s)"
+            % (
+                label,
+                ", ".join(have),
+                ", ".join(d for d in departments if d not in have),
+                ", ".join(departments),
+                "Queues" if spec.kind == "queue" else "Ring Groups",
+                "[" + ", ".join(have) + "]",
+            )
+        )
+    # Names are resolved only when the group is to get departments (a create, or a group in none).
+    ids = group_ids(client, "departments", departments) if current is None or not have else {}
+    fields = [f for f in spec.fields.fields if f.option != "departments"]
+    return ApiFieldMap(*(fields + [departments_field(ids)]))
 
 
 class GroupSpec:
@@ -354,11 +418,19 @@ def run_numbered_group(module, spec):
     members = unique_members(p[members_option])
     destination = p["no_answer_destination"]
 
-    def lookup():
-        return find_by_number(client, spec.collection, p["number"], expand=[spec.members_api])
+    departments = sorted(set(p.get("departments") or [])) if p.get("departments") is not None else None
+    expand = [spec.members_api] + (["Groups"] if departments is not None else [])
 
+    def lookup():
+        return find_by_number(client, spec.collection, p["number"], expand=expand)
+
+    if departments is not None and p["state"] == "present" and client.version < (20, 0, 8):
+        version = ".".join(str(x) for x in client.version)
+        raise ValueError("departments: this PBX (%s) has no departments on a %s; 3CX 20.0.8 or later is needed" % (version, spec.kind))
     current = lookup()
     engine_fields = spec.fields
+    if departments is not None and p["state"] == "present":
+        engine_fields = _with_departments(client, spec, label, current, departments)
     if p["state"] == "absent":
         engine = Engine(module, engine_fields, result_key=spec.result_key, kind=spec.kind)
         return engine.absent(current, delete=lambda c: client.delete("/%s(%s)" % (spec.collection, c["Id"])), name=p["number"])
@@ -374,6 +446,8 @@ def run_numbered_group(module, spec):
     check_destination_if_changed(module, client, engine_fields, current, "no_answer_destination", destination)
 
     overrides = {"no_answer_destination": destination}
+    if departments is not None:
+        overrides["departments"] = departments
     if members is not None:
         if not p["purge_" + members_option] and current is not None:
             # Keep the members the PBX has and add the given ones: the list to PATCH is the union.

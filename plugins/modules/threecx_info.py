@@ -201,8 +201,9 @@ trunks:
   sample: [{id: 12, number: "10000", name: Twilio SIP Domain Trunk, registrar: example.sip.us1.twilio.com}]
 queues:
   description:
-    - Queues as the API returns them, keys in snake_case, with their agents (C($expand=Agents)) and two
-      keys added by the module, C(members) and C(no_answer_destination).
+    - Queues as the API returns them, keys in snake_case, with their agents and departments
+      (C($expand=Agents,Groups)) and keys added by the module, C(members), C(no_answer_destination),
+      C(department_ids) and C(department_names).
   returned: when gathered
   type: list
   elements: dict
@@ -220,10 +221,26 @@ queues:
           O(voip.threecx_twilio.threecx_queue#module:no_answer_destination) option, or null.
       type: dict
       sample: {type: external, number: null, external: "+14155550199"}
+    department_ids:
+      description:
+        - The Ids of the departments (C(Groups)) the queue is in, sorted. 3CX matches an outbound rule limited to
+          departments on the department of the leg that dials out. Null when the PBX does not give them (before
+          20.0.8, when a queue has no C(Groups)).
+      type: list
+      elements: int
+      sample: [27]
+      version_added: 0.2.0
+    department_names:
+      description: The names of those departments, sorted.
+      type: list
+      elements: str
+      sample: [DEFAULT]
+      version_added: 0.2.0
 ring_groups:
   description:
-    - Ring groups, keys in snake_case, with their members (C($expand=Members)) and the added keys
-      C(members) and C(no_answer_destination) as for RV(queues).
+    - Ring groups, keys in snake_case, with their members and departments (C($expand=Members,Groups)) and
+      the added keys C(members), C(no_answer_destination), C(department_ids) and C(department_names) as for
+      RV(queues).
   returned: when gathered
   type: list
   elements: dict
@@ -358,11 +375,12 @@ SECTIONS = (
     "e164",
     "caller_id",
 )
-# section: (path, navigation property to expand)
+# section: (path, navigation properties to expand). A queue's or ring group's Groups are its
+# departments, which decide the outbound rules its forwarded calls may take.
 COLLECTIONS = {
-    "queues": ("/Queues", "Agents"),
-    "ring_groups": ("/RingGroups", "Members"),
-    "inbound_rules": ("/InboundRules", "TrunkDN"),
+    "queues": ("/Queues", ["Agents", "Groups"]),
+    "ring_groups": ("/RingGroups", ["Members", "Groups"]),
+    "inbound_rules": ("/InboundRules", ["TrunkDN"]),
     "outbound_rules": ("/OutboundRules", None),
 }
 # Users are read with $select: a Pbx.User also holds PINs and passwords (VMPIN, AccessPassword, ...).
@@ -389,6 +407,10 @@ def group_view(item, members_api):
     members = item.get(members_api) if isinstance(item.get(members_api), list) else []
     view["members"] = sorted(str(m.get("Number")) for m in members if isinstance(m, dict) and m.get("Number") is not None)
     view["no_answer_destination"] = destination_from_api(item.get("ForwardNoAnswer"))
+    # None when the reply has no Groups (a PBX before 20.0.8): not read, which is not "in no department".
+    groups = [g for g in item["Groups"] if isinstance(g, dict)] if isinstance(item.get("Groups"), list) else None
+    view["department_ids"] = None if groups is None else sorted(g.get("GroupId") for g in groups if g.get("GroupId") is not None)
+    view["department_names"] = None if groups is None else sorted(str(g.get("Name")) for g in groups if g.get("Name") is not None)
     return view
 
 
@@ -579,7 +601,9 @@ def main():
             result["trunks"] = trunks
         for section, (path, expand) in COLLECTIONS.items():
             if section in wanted:
-                items = client.list(path, expand=[expand] if expand else None)
+                if section in ("queues", "ring_groups") and client.version < (20, 0, 8):
+                    expand = expand[:1]  # a queue or ring group has Groups (departments) from 20.0.8 on
+                items = client.list(path, expand=expand)
                 if section == "queues":
                     result[section] = [group_view(item, "Agents") for item in items]
                 elif section == "ring_groups":

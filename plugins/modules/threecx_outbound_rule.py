@@ -91,7 +91,10 @@ options:
       - Names of the departments (groups) whose calls the rule applies to (C(GroupIds)); the whole
         list, compared as a set. An unknown name fails the task before any write.
       - 3CX matches outbound rules on the caller's department. Which department a queue's forwarded
-        call belongs to is not confirmed (probably the queue's); give the queue's department.
+        call belongs to is not confirmed (probably the queue's, possibly none); give the queue's department
+        (O(voip.threecx_twilio.threecx_queue#module:departments) puts a new queue in it). Leaving the rule
+        without departments is the only setting that routes the same under either reading, which is why
+        the go-live check passes only such a rule.
     type: list
     elements: str
   dn_ranges:

@@ -103,6 +103,21 @@ options:
         (C(MasterTimeout); "Queue Timeout" in the setup guide, for example V(10)). Must be greater than 0.
       - A warning is shown when it is shorter than O(ring_timeout), because the agents would not be rung for a full round.
     type: int
+  departments:
+    description:
+      - Names of the departments (C(Groups)) the queue must be in, for example the departments its
+        forwarded calls' outbound rule is limited to (3CX matches such a rule on the department of the
+        leg that dials out).
+      - A new queue is created in these departments (C(Groups), a list of C(GroupId) records; the write is
+        the reading of the API document, UNCONFIRMED on a real PBX). An existing queue that is in all of
+        them is left as it is (it may be in more); one in no department is given them.
+      - An existing queue in another department is not moved; the task fails before any write, naming
+        its department. Moving it changes who administers it and which outbound rules all of its calls
+        may take; do that in the Admin Console (Queues > Department) if it is intended.
+      - Needs 3CX 20.0.8 or later (departments of a queue). Not set, the departments are not managed.
+    type: list
+    elements: str
+    version_added: 0.2.0
 notes:
   - The mapping of O(ring_timeout) to C(RingTimeout) and O(queue_timeout) to C(MasterTimeout) is
     inferred from the PBX's defaults (30 s and 1800 s) and not stated by the API document.
@@ -179,6 +194,12 @@ queue:
       description: Where an unanswered call goes.
       type: dict
       sample: {type: external, number: null, external: "+14155550100"}
+    departments:
+      description: The names of the departments the queue is in, sorted (null when not read, that is when O(departments) is not set).
+      type: list
+      elements: str
+      sample: [DEFAULT]
+      version_added: 0.2.0
 msg:
   description: What the module did, in words.
   returned: always
@@ -201,6 +222,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_modul
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import (
     ApiFieldMap,
     GroupSpec,
+    departments_field,
     destination_field,
     enum_field,
     numbers_field,
@@ -216,6 +238,7 @@ FIELDS = ApiFieldMap(
     Field("ring_timeout", "RingTimeout"),
     Field("queue_timeout", "MasterTimeout"),
     destination_field("no_answer_destination", "ForwardNoAnswer"),
+    departments_field(),
 )
 
 

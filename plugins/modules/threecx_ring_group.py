@@ -84,6 +84,21 @@ options:
       - Seconds the members are rung before the no-answer destination takes the call (C(RingTime);
         "Ring Duration" in the setup guide, for example V(10)). Must be greater than 0.
     type: int
+  departments:
+    description:
+      - Names of the departments (C(Groups)) the ring group must be in, for example the departments its
+        forwarded calls' outbound rule is limited to (3CX matches such a rule on the department of the
+        leg that dials out).
+      - A new ring group is created in these departments (C(Groups), a list of C(GroupId) records; the write is
+        the reading of the API document, UNCONFIRMED on a real PBX). An existing ring group that is in all of
+        them is left as it is (it may be in more); one in no department is given them.
+      - An existing ring group in another department is not moved; the task fails before any write, naming
+        its department. Moving it changes who administers it and which outbound rules all of its calls
+        may take; do that in the Admin Console (Ring Groups > Department) if it is intended.
+      - Needs 3CX 20.0.8 or later (departments of a ring group). Not set, the departments are not managed.
+    type: list
+    elements: str
+    version_added: 0.2.0
 seealso:
   - module: voip.threecx_twilio.threecx_queue
   - module: voip.threecx_twilio.threecx_inbound_rule
@@ -145,6 +160,12 @@ ring_group:
       description: Where an unanswered call goes.
       type: dict
       sample: {type: external, number: null, external: "+14155550100"}
+    departments:
+      description: The names of the departments the ring group is in, sorted (null when not read, that is when O(departments) is not set).
+      type: list
+      elements: str
+      sample: [DEFAULT]
+      version_added: 0.2.0
 msg:
   description: What the module did, in words.
   returned: always
@@ -167,6 +188,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_modul
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import (
     ApiFieldMap,
     GroupSpec,
+    departments_field,
     destination_field,
     enum_field,
     numbers_field,
@@ -181,6 +203,7 @@ FIELDS = ApiFieldMap(
     enum_field("ring_strategy", "RingStrategy", RING_STRATEGIES),
     Field("ring_time", "RingTime"),
     destination_field("no_answer_destination", "ForwardNoAnswer"),
+    departments_field(),
 )
 
 SPEC = GroupSpec(

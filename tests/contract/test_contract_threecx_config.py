@@ -340,6 +340,25 @@ def test_queue_crud_agents_and_keys(pbx):
     odata_error(pbx.get(f"/Queues({qid})"), 404)
 
 
+def test_queue_and_ring_group_departments(pbx10):
+    # Pbx.DN.Groups (Pbx.UserGroup records, a navigation property): a new group is in DEFAULT unless
+    # the POST names its departments by GroupId; written as the whole list; an unknown department is a 400.
+    pbx = pbx10
+    groups = {g["Name"]: g["Id"] for g in pbx.ok("GET", "/Groups", params={"$select": "Id,Name"})["value"]}
+    plain = pbx.queue()
+    assert [g["Name"] for g in pbx.ok("GET", f"/Queues({plain['Id']})", params={"$expand": "Groups"})["Groups"]] == ["DEFAULT"]
+    support = pbx.queue(Groups=[{"GroupId": groups["Support"]}])
+    assert "Groups" not in support, "a 201 carries no navigation property"
+    [listed] = pbx.ok("GET", "/Queues", params={"$filter": f"Number eq '{support['Number']}'", "$expand": "Agents,Groups"})["value"]
+    assert [(g["GroupId"], g["Name"]) for g in listed["Groups"]] == [(groups["Support"], "Support")] and listed["Agents"] == []
+    pbx.ok("PATCH", f"/Queues({plain['Id']})", 204, json={"Groups": [{"GroupId": groups["Support"]}, {"GroupId": groups["DEFAULT"]}]})
+    got = pbx.ok("GET", f"/Queues({plain['Id']})", params={"$expand": "Groups"})["Groups"]
+    assert sorted(g["Name"] for g in got) == ["DEFAULT", "Support"]
+    assert "department" in odata_error(pbx.cx.call("PATCH", f"/Queues({plain['Id']})", json={"Groups": [{"GroupId": 4242}]}), 400)
+    ring = pbx.ok("POST", "/RingGroups", 201, json={"Name": "Front desk", "Groups": [{"GroupId": groups["Support"]}]})
+    assert [g["Name"] for g in pbx.ok("GET", f"/RingGroups({ring['Id']})", params={"$expand": "Groups"})["Groups"]] == ["Support"]
+
+
 def test_queue_version_fields(pbx):
     queue = pbx.queue()
     assert ("ComfortPromptsEnabled" in queue) == (pbx.version == "20.0.10")

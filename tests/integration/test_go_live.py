@@ -138,6 +138,29 @@ class Breaker:
         assert len(rules) == 1, rules
         self.xapi(site, "DELETE", f"/OutboundRules({rules[0]['Id']})")
 
+    def twilio_rule(self, site: str) -> dict:
+        [rule] = [r for r in self.xapi(site, "GET", "/OutboundRules")["value"] if r["Name"] == "Twilio fallback"]
+        return rule
+
+    def limit_rule(self, site: str, **fields) -> None:
+        self.xapi(site, "PATCH", f"/OutboundRules({self.twilio_rule(site)['Id']})", fields)
+
+    def catch_all_above(self, site: str) -> None:
+        """A PSTN trunk and an outbound rule with an empty prefix through it, at priority 1 (above the Twilio rule)."""
+        trunk = self.xapi(site, "GET", "/Trunks/Pbx.InitTrunk(template='GenericSIPTrunk.pv.xml')")
+        trunk.pop("@odata.context", None)
+        trunk["Gateway"].update(Name="PSTN", Host="pstn.example.net", ProxyHost="pstn.example.net")
+        made = self.xapi(site, "POST", "/Trunks", dict(trunk, DidNumbers=[]))
+        self.xapi(site, "POST", "/OutboundRules", {"Name": "All calls", "Prefix": "", "Priority": 1, "Routes": [{"TrunkId": made["Id"]}]})
+
+    def call(self, site: str, did: str) -> dict:
+        """The lab's simulated customer call to the DID (its whole inbound flow, /_lab/calls)."""
+        control = self.endpoints["threecx"]["pbxs"][site]["control_url"]
+        with self.session() as session:
+            reply = session.post(control + "/calls", json={"did": did, "caller": TEST_CALLER}, timeout=60)
+        assert reply.status_code == 200, reply.text
+        return reply.json()
+
     def set_dnd(self, site: str, numbers: list[str], dnd: bool) -> None:
         control = self.endpoints["threecx"]["pbxs"][site]["control_url"]
         with self.session() as session:
@@ -294,6 +317,75 @@ def test_site_yml_repairs_what_it_manages_and_the_checks_pass_again(fleet):
     assert len(changed["initech-dublin"]) == 1 and "E164" in changed["initech-dublin"][0]
     assert len(changed["falcon-dubai"]) == 1 and "Outbound rule" in changed["falcon-dubai"][0]
     assert_all_pass(report)
+
+
+# site -> (DID, what is broken, words of the outbound_rule detail, words of its fix, the lab call's outbound rule or None: stopped)
+ROUTE_BROKEN = {
+    "acme-dallas": (
+        "+12145550100",
+        "department",
+        [
+            "outbound rule Twilio fallback (prefix +12145550199, priority 1) does not match",
+            "it is limited to department Support, and the forwarded leg carries department DEFAULT",
+        ],
+        ["Calls from departments", "UNCONFIRMED"],
+        None,
+    ),
+    "globex-boston": (
+        "+16175550100",
+        "catch-all",
+        ["outbound rule All calls (empty prefix: a catch-all, priority 1), the first that matches +16175550199, sends route 1 to PSTN"],
+        ["Move the Twilio rule above it", "an empty prefix catches every number"],
+        "All calls",
+    ),
+    "initech-dublin": (
+        "+35315550100",
+        "length",
+        ["it is limited to numbers of length 5-9, and +35315550199 has 11 digits"],
+        ["Calls to numbers with a length of"],
+        None,
+    ),
+}
+
+
+def test_the_route_trace_names_the_rule_really_taken_and_the_role_cannot_build_a_department_mismatch(fleet):
+    # The issue's case as a user would make it: the rule limited to Support, the existing queue in
+    # DEFAULT. site.yml refuses it at the queue, before any write, instead of leaving a mismatch.
+    mark = fleet.mark()
+    rc, report = fleet.run("departments", "-e", "fleet_hosts=acme-dallas", "-e", '{"threecx_fallback_departments": ["Support"]}')
+    assert rc != 0 and fleet.writes(mark) == [], report["_log"]
+    failure = " ".join(by_site(report)["acme-dallas"]["failure"]["msg"].split())
+    assert "departments: queue 800 is in department DEFAULT, not in Support; giving it Support would move it out of its department" in failure
+
+    # The same mismatch made behind the role's back, a catch-all rule above the Twilio rule, and a
+    # length limit the fallback number does not have: verify.yml fails exactly the outbound_rule item.
+    breaker = Breaker(fleet)
+    breaker.limit_rule("acme-dallas", GroupIds=[31])  # Support; the queue is in DEFAULT
+    breaker.catch_all_above("globex-boston")
+    breaker.limit_rule("initech-dublin", NumberLengthRanges="5-9")
+    rc, report = fleet.run("verify-routes", "--check", "-e", "fleet_hosts=" + ",".join(ROUTE_BROKEN), playbook=VERIFY_YML)
+    assert rc == 2, report["_log"]
+    sites = by_site(report)
+    assert set(sites) == set(ROUTE_BROKEN)
+    for name, (did, _what, detail_words, fix_words, taken) in ROUTE_BROKEN.items():
+        go_live = go_live_of(sites[name])
+        assert go_live["failing"] == ["outbound_rule"], f"{name}: " + not_ok(go_live)
+        [item] = [i for i in go_live["items"] if i["id"] == "outbound_rule"]
+        for word in detail_words:
+            assert word in item["detail"], f"{name}: {word!r} not in the detail {item['detail']!r}"
+        for word in fix_words + ["Twilio receives no call"]:
+            assert word in item["fix"], f"{name}: {word!r} not in the fix {item['fix']!r}"
+        # The lab's customer call (every agent on DND) takes the same decision under the lab's reading.
+        breaker.set_dnd(name, ["100", "101", "102", "103", "104", "105"], True)
+        try:
+            flow = breaker.call(name, did)
+        finally:
+            breaker.set_dnd(name, ["100", "101", "102", "103", "104", "105"], False)
+        assert flow["outcome"] != "twilio_answered", flow
+        if taken is None:
+            assert (flow["stopped_at"], flow["outbound_rule"]) == ("outbound_rule", None), flow
+        else:
+            assert flow["outbound_rule"]["name"] == taken and flow["trunk"]["name"] == "PSTN", flow
 
 
 def test_unreachable_apis_are_one_failed_reachable_item_each_and_nothing_else_fails(fleet):

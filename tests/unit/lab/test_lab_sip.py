@@ -359,6 +359,36 @@ def test_e_no_outbound_rule_stops_the_fallback(lab, site_a):
     assert flow["reason"] == f"no outbound rule matched {FALLBACK}"
 
 
+@pytest.mark.parametrize(
+    "above,taken",
+    [
+        ({"Prefix": ""}, "catch-all"),  # an empty prefix matches every number
+        ({"Prefix": "00, +1"}, "catch-all"),  # one of several comma-separated prefixes
+        ({"Prefix": "", "NumberLengthRanges": "10"}, "Twilio fallback"),  # FALLBACK has 11 digits
+        ({"Prefix": "", "NumberLengthRanges": "9,11-12"}, "catch-all"),
+        ({"Prefix": "", "GroupIds": [31]}, "Twilio fallback"),  # the queue is in DEFAULT (27)
+        ({"Prefix": "", "GroupIds": [27]}, "catch-all"),
+        ({"Prefix": "", "DNRanges": [{"From": "100", "To": "199"}]}, "Twilio fallback"),  # the queue's number is 800
+    ],
+)
+def test_e_the_first_rule_by_priority_that_matches_the_forwarded_leg_is_taken(lab, site_a, above, taken):
+    # The decision the go-live route trace makes under the lab's reading (the leg carries the queue's department and number).
+    dnd(lab, "site-a", "100", "101")
+    lab.ok("site-a", "POST", "/OutboundRules", json={"Name": "catch-all", "Priority": 1, "Routes": [{"TrunkId": site_a["trunk_id"]}], **above})
+    flow = lab.calls("site-a")
+    assert flow["outbound_rule"]["name"] == taken, flow
+
+
+def test_e_a_rule_limited_to_another_department_stops_the_fallback(lab, site_a):
+    dnd(lab, "site-a", "100", "101")
+    lab.xapi("site-a", "PATCH", f"/OutboundRules({site_a['outbound_rule']['Id']})", json={"GroupIds": [31]})
+    flow = lab.calls("site-a")
+    assert (flow["outcome"], flow["stopped_at"]) == ("stopped", "outbound_rule"), flow
+    queue = site_a["queue"]
+    lab.xapi("site-a", "PATCH", f"/Queues({queue['Id']})", json={"Groups": [{"GroupId": 31}]})
+    assert lab.calls("site-a")["outbound_rule"]["name"] == "Twilio fallback"
+
+
 def test_e_e164_processing_rewrites_the_number_and_twilio_refuses_it(lab, site_a):
     dnd(lab, "site-a", "100", "101")
     lab.xapi("site-a", "PATCH", "/E164Settings", json={"Enabled": True})

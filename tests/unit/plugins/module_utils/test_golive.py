@@ -132,12 +132,127 @@ def test_each_broken_part_fails_its_item_with_the_guides_fix(item, twilio, pbx, 
 FOLLOWS = {"sip_domain": {"handler", "authentication"}, "trunk": {"did_on_trunk", "outbound_rule"}}
 
 
-def test_a_catch_all_rule_above_the_twilio_rule_is_the_one_taken():
-    rules = [{"name": "All", "priority": 0, "prefix": "+", "routes": [{"trunk_id": 8, "trunk_name": "PSTN"}]}] + [
-        dict(r, priority=r["priority"] + 1) for r in PBX["outbound_rules"]
-    ]
-    result = judged(pbx=broken(["outbound_rules"], rules))["outbound_rule"]
-    assert result["ok"] is False and "outbound rule All (prefix +), the first that matches +12125550199" in result["detail"]
+def rules_with(*above, **twilio_rule):
+    """PBX's rules with ``above`` placed before them, and the Twilio rule changed by ``twilio_rule``."""
+    twilio = dict(PBX["outbound_rules"][0], **twilio_rule)
+    rules = list(above) + [twilio, PBX["outbound_rules"][1]]
+    return [dict(r, priority=i + 1) for i, r in enumerate(rules)]
+
+
+def outbound(rules=None, **queue):
+    pbx = broken(["outbound_rules"], rules if rules is not None else PBX["outbound_rules"])
+    pbx["queues"][0].update(queue)
+    return judged(pbx=pbx)["outbound_rule"]
+
+
+PSTN_ALL = {"name": "All", "prefix": "", "routes": [{"trunk_id": 8, "trunk_name": "PSTN"}]}
+
+
+def test_a_rule_with_a_prefix_above_the_twilio_rule_is_the_one_taken():
+    result = outbound(rules_with(dict(PSTN_ALL, prefix="+")))
+    assert result["ok"] is False
+    assert "outbound rule All (prefix +, priority 1), the first that matches +12125550199, sends route 1 to PSTN" in result["detail"]
+    assert "it comes before outbound rule Twilio fallback (prefix +12125550199, priority 2)" in result["detail"]
+    assert "Move the Twilio rule above it" in result["fix"] and "threecx_fallback_outbound_rule_position: first" in result["fix"]
+
+
+def test_a_catch_all_rule_with_an_empty_prefix_above_the_twilio_rule_is_the_one_taken():
+    # The known false ok this trace closes: an empty prefix matches every number.
+    result = outbound(rules_with(PSTN_ALL))
+    assert result["ok"] is False
+    assert "outbound rule All (empty prefix: a catch-all, priority 1), the first that matches +12125550199, sends route 1 to PSTN" in result["detail"]
+    assert result["fix"].startswith("Twilio receives no call") and "an empty prefix catches every number" in result["fix"]
+
+
+@pytest.mark.parametrize(
+    "above",
+    [
+        dict(PSTN_ALL, number_length_ranges="10"),  # neither 11 digits nor 12 characters
+        dict(PSTN_ALL, prefix="00,011"),  # several prefixes, none starts the number
+        dict(PSTN_ALL, group_ids=[31], group_names=["Support"]),  # another department (and none)
+        dict(PSTN_ALL, dn_ranges=[{"from": "100", "to": "199"}]),  # other extensions (and none)
+    ],
+)
+def test_a_restricted_rule_above_that_cannot_take_the_number_under_any_reading_is_passed_over(above):
+    result = outbound(rules_with(above), department_ids=[27], department_names=["DEFAULT"])
+    assert result["ok"] is True, result["detail"]
+    assert "outbound rule Twilio fallback (prefix +12125550199, priority 2), the first that matches it under every reading" in result["detail"]
+
+
+def test_one_of_several_prefixes_is_enough():
+    result = outbound(rules_with(dict(PSTN_ALL, prefix="00, +1")))
+    assert result["ok"] is False and "outbound rule All (prefix 00, +1, priority 1)" in result["detail"]
+
+
+def test_the_rules_are_taken_in_priority_order_not_list_order():
+    rules = rules_with(PSTN_ALL)
+    assert outbound(list(reversed(rules)))["detail"] == outbound(rules)["detail"]
+
+
+def test_a_department_mismatch_is_named_with_the_rule_really_taken():
+    # The issue's case: the Twilio rule limited to Support, the queue left in DEFAULT.
+    result = outbound(rules_with(group_ids=[31], group_names=["Support"]), department_ids=[27], department_names=["DEFAULT"])
+    assert result["ok"] is False
+    assert "outbound rule PSTN (prefix +, priority 2), the first that matches +12125550199, sends route 1 to PSTN" in result["detail"]
+    assert (
+        "outbound rule Twilio fallback (prefix +12125550199, priority 1) does not match: it is limited to department Support, "
+        "and the forwarded leg carries department DEFAULT"
+    ) in result["detail"]
+    assert "UNCONFIRMED" not in result["detail"]  # every reading fails: not a question of reading
+    assert "Clear the rule's departments" in result["fix"]
+    # With no other rule, no rule matches at all.
+    result = outbound(rules_with(group_ids=[31], group_names=["Support"])[:1], department_ids=[27], department_names=["DEFAULT"])
+    assert result["ok"] is False and result["detail"].startswith("no outbound rule matches +12125550199; outbound rule Twilio fallback")
+
+
+def test_a_department_that_matches_only_under_the_labs_reading_is_unconfirmed_and_fails():
+    result = outbound(rules_with(group_ids=[31], group_names=["Support"])[:1], department_ids=[31], department_names=["Support"])
+    assert result["ok"] is False
+    detail = result["detail"]
+    assert "routes +12125550199 to trunk Twilio SIP Domain Trunk if the forwarded leg carries the group's department" in detail
+    assert "but 3CX's behaviour is UNCONFIRMED: if the forwarded leg carries no department and no extension number" in detail
+    assert "and the forwarded leg carries no department" in detail
+    assert "passes only when every plausible reading routes to Twilio" in detail
+    assert "UNCONFIRMED" in result["fix"]
+
+
+def test_extension_ranges_are_matched_on_the_groups_number_and_are_unconfirmed_too():
+    result = outbound(rules_with(dn_ranges=[{"from": "800", "to": "899"}])[:1])
+    assert result["ok"] is False and "UNCONFIRMED" in result["detail"]
+    assert "limited to calls from extensions 800-899, and the forwarded leg has no extension number" in result["detail"]
+    assert "Calls from extension(s)" in result["fix"]
+    result = outbound(rules_with(dn_ranges=[{"from": "100", "to": "199"}]))
+    assert result["ok"] is False and "limited to calls from extensions 100-199, and the forwarded leg comes from 800" in result["detail"]
+
+
+def test_a_length_limit_the_fallback_number_does_not_have():
+    result = outbound(rules_with(number_length_ranges="10,13-15"))
+    assert result["ok"] is False
+    assert "it is limited to numbers of length 10,13-15, and +12125550199 has 11 digits" in result["detail"]
+    assert "Clear its Calls to numbers with a length of" in result["fix"]
+
+
+@pytest.mark.parametrize("ranges,ok", [("11", False), ("12", False), ("11-12", True), ("11,12", True)])
+def test_whether_a_length_counts_the_plus_is_unconfirmed(ranges, ok):
+    result = outbound(rules_with(number_length_ranges=ranges)[:1])
+    assert result["ok"] is ok, result["detail"]
+    if not ok:
+        assert "UNCONFIRMED" in result["detail"] or "has 11 digits" in result["detail"]
+
+
+def test_an_unreadable_length_limit_is_never_taken_as_a_match():
+    result = outbound(rules_with(dict(PSTN_ALL, number_length_ranges="ten")))
+    assert result["ok"] is False
+    assert "outbound rule All (empty prefix: a catch-all, priority 1): its number lengths 'ten' cannot be read" in result["detail"]
+    assert "cannot read" in result["fix"]
+
+
+def test_the_inbound_rule_must_be_on_the_trunk_the_did_arrives_on():
+    pbx = broken(["inbound_rules", 0, "trunk_dn"], {"id": 8, "name": "PSTN"})
+    result = judged(pbx=pbx)["did_routed"]
+    assert result["ok"] is False
+    assert "no inbound rule routes DID +12125550100 on trunk Twilio SIP Domain Trunk, where calls to it arrive (its rule is on trunk PSTN)" in result["detail"]
+    assert judged(pbx=broken(["inbound_rules", 0, "trunk_dn"], {"id": 7, "name": TRUNK}))["did_routed"]["ok"] is True
 
 
 def test_an_unreadable_side_is_one_failed_reachable_item_and_its_items_are_not_checked():
@@ -220,3 +335,21 @@ def test_summary_and_failure_message():
     summary = _golive.summary(results)
     assert summary["ok"] == 9 and summary["failed"] == ["e164"] and summary["skipped"] == []
     assert _golive.failure_message(results).startswith("Go-live checks failed (1 of 10): e164: Process E164 numbers is on")
+
+
+def test_a_department_limit_with_the_groups_departments_not_read_is_not_judged_a_match_or_not():
+    # threecx_info gives department_ids None when the PBX has no Groups (before 20.0.8).
+    result = outbound(rules_with(dict(PSTN_ALL, group_ids=[27], group_names=["DEFAULT"])))
+    assert result["ok"] is False
+    assert "limited to department DEFAULT, and the group's departments were not read" in result["detail"]
+
+
+def test_a_rule_above_that_takes_the_number_under_another_reading_only_is_unconfirmed_and_named():
+    # 12 characters with the +, 11 digits without: the lab's reading passes it over, the other takes it.
+    result = outbound(rules_with(dict(PSTN_ALL, number_length_ranges="12")))
+    assert result["ok"] is False
+    assert "but 3CX's behaviour is UNCONFIRMED: if the forwarded leg carries the group's department and number, and a length counts the leading +" in (
+        result["detail"]
+    )
+    assert "outbound rule All (empty prefix: a catch-all, priority 1), the first that matches +12125550199, sends route 1 to PSTN" in result["detail"]
+    assert "outbound rule All comes before the Twilio rule" in result["fix"]

@@ -22,7 +22,7 @@ from tests.unit.plugins.modtest import run_module
 SECRET = "routing-test-client-secret"
 CONN = {"url": "https://pbx.test:5001", "client_id": "ansible", "client_secret": SECRET}
 
-NAV = {"Queues": ("Agents", "Managers"), "RingGroups": ("Members",), "InboundRules": ("TrunkDN",), "Trunks": ("RoutingRules",)}
+NAV = {"Queues": ("Agents", "Managers", "Groups"), "RingGroups": ("Members", "Groups"), "InboundRules": ("TrunkDN",), "Trunks": ("RoutingRules",)}
 QUEUE_DEFAULTS = {
     "Name": "",
     "PollingStrategy": "Hunt",
@@ -31,6 +31,7 @@ QUEUE_DEFAULTS = {
     "ForwardNoAnswer": {"External": "", "To": "None", "Number": "", "Tags": []},
     "Agents": [],
     "Managers": [],
+    "Groups": [],
 }
 RING_GROUP_DEFAULTS = {
     "Name": "",
@@ -38,6 +39,7 @@ RING_GROUP_DEFAULTS = {
     "RingTime": 30,
     "ForwardNoAnswer": {"External": "", "To": "None", "Number": "", "Tags": []},
     "Members": [],
+    "Groups": [],
 }
 UNUSED = {"TrunkId": -1, "TrunkName": None, "StripDigits": 0, "Prepend": "", "Append": "", "CallerID": ""}
 DEFAULTS = {
@@ -163,6 +165,9 @@ class FakeXapi(BaseAdapter):
                 if unknown:
                     return 400, {"error": {"code": "400", "message": "unknown %s" % sorted(unknown)}}
                 obj = copy.deepcopy(DEFAULTS[collection])
+                if collection in ("Queues", "RingGroups"):
+                    # A new group is in the default department unless the POST names others (as the lab does).
+                    obj["Groups"] = [{"GroupId": g["Id"]} for g in self.all("Groups") if g["Name"] == "DEFAULT"]
                 obj.update(body)
                 obj = self.add(collection, self.normalise(collection, obj))
                 return 201, self.view(collection, obj, {})
@@ -195,6 +200,11 @@ class FakeXapi(BaseAdapter):
         for key in ("Agents", "Members"):
             if key in obj:
                 obj[key] = [{"Id": users[a["Number"]]["Id"], "Number": a["Number"], "Name": "User " + a["Number"], "Tags": []} for a in obj[key]]
+        if collection in ("Queues", "RingGroups") and isinstance(obj.get("Groups"), list):
+            obj["Groups"] = [
+                {"GroupId": g["GroupId"], "Name": self.data["Groups"][g["GroupId"]]["Name"], "Number": self.data["Groups"][g["GroupId"]]["Number"]}
+                for g in obj["Groups"]
+            ]
         if collection == "InboundRules" and isinstance(obj.get("TrunkDN"), dict):
             trunk = self.data["Trunks"].get(obj["TrunkDN"].get("Id"))
             obj["TrunkDN"] = {"Id": trunk["Id"], "Number": trunk["Number"], "Name": trunk["Gateway"]["Name"], "Type": "ExternalLine"}

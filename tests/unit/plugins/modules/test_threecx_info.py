@@ -53,6 +53,7 @@ QUEUE = {
     "RingTimeout": 10,
     "ForwardNoAnswer": {"To": "External", "External": "+14155550199"},
     "Agents": [{"Number": "100"}],
+    "Groups": [{"GroupId": 31, "Name": "Support", "Number": "GRP0001"}, {"GroupId": 27, "Name": "DEFAULT"}],
 }
 
 
@@ -246,9 +247,12 @@ def query_of(adapter, path):
 
 def test_groups_and_rules_are_read_with_their_navigation_properties(pbx, monkeypatch):
     everything(pbx)
-    run(monkeypatch, gather=["queues", "ring_groups", "inbound_rules", "outbound_rules"])
-    assert "%24expand=Agents" in query_of(pbx, "/Queues")[0]
-    assert "%24expand=Members" in query_of(pbx, "/RingGroups")[0]
+    _kind, result = run(monkeypatch, gather=["queues", "ring_groups", "inbound_rules", "outbound_rules"])
+    assert "%24expand=Agents%2CGroups" in query_of(pbx, "/Queues")[0]
+    assert "%24expand=Members%2CGroups" in query_of(pbx, "/RingGroups")[0]
+    # The departments decide which outbound rules a forwarded call may take.
+    assert result["queues"][0]["department_ids"] == [27, 31] and result["queues"][0]["department_names"] == ["DEFAULT", "Support"]
+    assert result["ring_groups"][0]["department_ids"] is None and result["ring_groups"][0]["department_names"] is None  # not in the reply
     assert "%24expand=TrunkDN" in query_of(pbx, "/InboundRules")[0]
     assert "%24expand" not in query_of(pbx, "/OutboundRules")[0]
 

@@ -282,3 +282,67 @@ def test_check_mode_with_a_ring_group_still_to_make_as_destination_warns(pbx, mo
     kind, real = run(monkeypatch, check=True, **dict(args, agents=["100", "199"]))
     assert kind == "fail" and "agents: no extension '199' on the PBX" in real["msg"]
     assert pbx.writes() == []
+
+
+# ---------------------------------------------------------------------------- departments
+
+
+def group_id(pbx, name):
+    return [g["Id"] for g in pbx.all("Groups") if g["Name"] == name][0]
+
+
+def test_a_new_queue_is_created_in_the_departments_given_then_converges_with_reads_only(pbx, monkeypatch):
+    want = dict(WANT, departments=["Sales"])
+    kind, check = run(monkeypatch, check=True, **want)
+    assert kind == "exit" and check["changed"] is True and pbx.writes() == []
+    assert check["diff"]["after"]["departments"] == ["Sales"] and check["queue"]["departments"] == ["Sales"]
+    kind, applied = run(monkeypatch, **want)
+    assert kind == "exit" and applied["diff"] == check["diff"] and applied["queue"]["departments"] == ["Sales"]
+    [(method, _path, body)] = pbx.writes()
+    assert method == "POST" and body["Groups"] == [{"GroupId": group_id(pbx, "Sales")}]
+    assert [g["Name"] for g in queues(pbx)[0]["Groups"]] == ["Sales"]
+    pbx.sent.clear()
+    kind, again = run(monkeypatch, **want)
+    assert kind == "exit" and again["changed"] is False and pbx.writes() == []
+    # Converged: the queue is read with its departments ($expand=Groups: the fake shows them only
+    # then), and the names need no read of /Groups.
+    assert [p for m, p, _b in pbx.sent if m == "GET"] == ["/Defs/Pbx.GetSystemParameters()", "/Queues(Number='800')"]
+
+
+def test_an_existing_queue_in_its_department_is_left_there(pbx, monkeypatch):
+    run(monkeypatch, **WANT)  # created in DEFAULT, as a PBX does
+    pbx.sent.clear()
+    kind, result = run(monkeypatch, **dict(WANT, departments=["DEFAULT"]))
+    assert kind == "exit" and result["changed"] is False and result["queue"]["departments"] == ["DEFAULT"]
+    assert pbx.writes() == [] and [p for _m, p, _b in pbx.sent if p.startswith("/Groups")] == []
+
+
+@pytest.mark.parametrize("check_mode", [True, False])
+def test_an_existing_queue_in_another_department_is_not_moved(pbx, monkeypatch, check_mode):
+    run(monkeypatch, **WANT)
+    pbx.sent.clear()
+    kind, result = run(monkeypatch, check=check_mode, **dict(WANT, departments=["Sales"]))
+    assert kind == "fail" and pbx.writes() == []
+    assert result["msg"].startswith("departments: queue 800 is in department DEFAULT, not in Sales; giving it Sales would move it out of its department")
+    assert "threecx_fallback_departments: [DEFAULT]" in result["msg"]
+
+
+def test_a_queue_in_no_department_is_given_the_departments(pbx, monkeypatch):
+    pbx.add("Queues", dict(QUEUE_DEFAULTS, **dict(Number="800", Name="Support", PollingStrategy="RingAll", Groups=[])))
+    kind, result = run(monkeypatch, number="800", departments=["Sales"])
+    assert kind == "exit" and result["changed"] is True
+    assert result["diff"] == {"before": {"departments": []}, "after": {"departments": ["Sales"]}}
+    assert pbx.writes()[-1][2] == {"Groups": [{"GroupId": group_id(pbx, "Sales")}]}
+
+
+def test_departments_need_known_names(pbx, monkeypatch):
+    kind, result = run(monkeypatch, **dict(WANT, departments=["Nope"]))
+    assert kind == "fail" and "departments: no department 'Nope' on the PBX" in result["msg"] and pbx.writes() == []
+    kind, result = run(monkeypatch, **dict(WANT, departments=[" "]))
+    assert kind == "fail" and "departments[0]: a department name must not be empty" in result["msg"]
+
+
+def test_departments_need_20_0_8(monkeypatch, tmp_path):
+    old = install(monkeypatch, tmp_path, FakeXapi("20.0.7"))
+    kind, result = run(monkeypatch, **dict(WANT, departments=["Sales"]))
+    assert kind == "fail" and "3CX 20.0.8 or later is needed" in result["msg"] and old.writes() == []

@@ -156,3 +156,16 @@ def test_faults_converge_without_duplicates(pbx, monkeypatch):
     assert kind == "exit" and result["changed"] is True and len(groups(pbx)) == 1
     kind, result = run(monkeypatch, **WANT)
     assert result["changed"] is False and len(groups(pbx)) == 1
+
+
+def test_departments_a_new_ring_group_gets_them_an_existing_one_is_not_moved(pbx, monkeypatch):
+    sales = [g["Id"] for g in pbx.all("Groups") if g["Name"] == "Sales"][0]
+    kind, made = run(monkeypatch, **dict(WANT, departments=["Sales"]))
+    assert kind == "exit" and made["ring_group"]["departments"] == ["Sales"]
+    assert pbx.writes()[0][2]["Groups"] == [{"GroupId": sales}]
+    kind, again = run(monkeypatch, **dict(WANT, departments=["Sales"]))
+    assert kind == "exit" and again["changed"] is False
+    pbx.sent.clear()
+    kind, moved = run(monkeypatch, **dict(WANT, departments=["DEFAULT"]))
+    assert kind == "fail" and pbx.writes() == []
+    assert "ring group 700 is in department Sales, not in DEFAULT" in moved["msg"] and "Ring Groups > Department" in moved["msg"]
