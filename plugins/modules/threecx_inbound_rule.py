@@ -205,7 +205,9 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     Mapped,
     MissingReference,
     assume_in_check_mode,
+    bind_trunk,
     check_destination_if_changed,
+    confirmed_navigation,
     destination_field,
     find_trunk,
     referenced_trunk,
@@ -313,6 +315,8 @@ def main():
             update=lambda cur, payload: client.patch("%s(%s)" % (PATH, cur["Id"]), payload),
             name=did,
             find=lambda: lookup(client, did),
+            # How TrunkDN is written is UNCONFIRMED (3cx-xapi.md §3.7): a write is read back.
+            confirm=confirmed_navigation(lambda _obj: lookup(client, did), {"trunk_id": bind_trunk}),
         )
         if trunk is not None:
             result["inbound_rule"]["trunk"] = trunk_name(trunk)
