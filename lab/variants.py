@@ -291,9 +291,7 @@ def resolve(names: Iterable[str], vendor: str | None = None, base: dict | None =
         if variant is None:
             raise ValueError(f"unknown variant {name!r}; the variants are: {', '.join(BY_NAME)} (see 'lab variants')")
         if variant.behaviour in seen and seen[variant.behaviour] != name:
-            raise ValueError(
-                f"variants {seen[variant.behaviour]!r} and {name!r} are two readings of one behaviour ({variant.behaviour}); choose one"
-            )
+            raise ValueError(f"variants {seen[variant.behaviour]!r} and {name!r} are two readings of one behaviour ({variant.behaviour}); choose one")
         seen[variant.behaviour] = name
         out[variant.behaviour] = name
     if vendor is not None:

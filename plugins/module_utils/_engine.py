@@ -354,8 +354,7 @@ class ReadBack:
         if missed:
             shown = fields.from_api(got)
             for option in missed:
-                if self.tried.get(option):
-                    self.tried[option][-1][1] = "accepted, not stored"
+                self.tried.setdefault(option, [[self._inline(fields, option), "accepted"]])[-1][1] = "accepted, not stored"
             raise WriteNotTaken(
                 "%s: the PBX answered the write but does not show it: %s. %s"
                 % (label, "; ".join("%s; it reads back %r" % (self._story(fields, o), shown.get(o)) for o in missed), self.hint)

@@ -26,9 +26,7 @@ REFERENCES = Path(ROOT.parent, "shared", "reference")
 
 class VariantPbx(Pbx):
     def __init__(self, *variants, version="20.0.10"):
-        self.st = ThreeCX(
-            None, DocumentStatus(False, "none"), client_id="lab1", client_secret="s3cret", version=version, variants=list(variants)
-        )
+        self.st = ThreeCX(None, DocumentStatus(False, "none"), client_id="lab1", client_secret="s3cret", version=version, variants=list(variants))
         self.st.tokens["lab1"] = {"access_token": "tok", "issued_at": 0, "expires_at": 4e9}
 
     def queue(self, **body):
@@ -360,9 +358,7 @@ def _form(**kw):
     return {k: [str(v)] for k, v in kw.items()}
 
 
-@pytest.mark.parametrize(
-    "variant, status, code", [("domain-taken-21231", 400, 21231), ("domain-taken-21248", 400, 21248), ("domain-taken-409", 409, 20409)]
-)
+@pytest.mark.parametrize("variant, status, code", [("domain-taken-21231", 400, 21231), ("domain-taken-21248", 400, 21248), ("domain-taken-409", 409, 20409)])
 def test_domain_taken(variant, status, code):
     _tw, stores = _twilio([variant])
     stores["ie1"].create(DOMAINS, {}, _form(DomainName="acme.sip.twilio.com"), "/u")

@@ -96,6 +96,20 @@ def test_a_pbx_that_takes_neither_form_fails_naming_field_forms_and_what_it_read
     assert kind == "fail" and "Agents@odata.bind" in again["msg"] and len(pbx.all("Queues")) == 1
 
 
+def test_a_field_without_another_form_that_was_not_stored_fails_naming_it(monkeypatch, tmp_path):
+    class DropsRingTimeout(NavXapi):
+        def handle(self, method, path, query, body):
+            if method in ("POST", "PATCH") and isinstance(body, dict):
+                body = dict((k, v) for k, v in body.items() if k != "RingTimeout")
+            return super().handle(method, path, query, body)
+
+    install(monkeypatch, tmp_path, DropsRingTimeout("inline"))
+    kind, result = runner(threecx_queue.main)(monkeypatch, **QUEUE)
+    assert kind == "fail"
+    assert "ring_timeout (RingTimeout): sent as RingTimeout (accepted, not stored); it reads back 30" in result["msg"]
+    assert "agents" not in result["msg"]
+
+
 def test_refused_both_ways_says_so(monkeypatch, tmp_path):
     pbx = install(monkeypatch, tmp_path, NavXapi("bind-only"))
     pbx.fault("POST", r"^/Queues$", 400, times=2)
@@ -116,9 +130,7 @@ def test_inbound_rule_trunk_dn(monkeypatch, tmp_path, mode):
     pbx = install(monkeypatch, tmp_path, NavXapi(mode))
     trunk = pbx.add_trunk("Twilio", "10000", dids=["+13125550199"])
     pbx.add("Queues", {"Number": "800", "Name": "Q"})
-    kind, result = runner(threecx_inbound_rule.main)(
-        monkeypatch, did="+13125550199", trunk="Twilio", destination={"type": "queue", "number": "800"}
-    )
+    kind, result = runner(threecx_inbound_rule.main)(monkeypatch, did="+13125550199", trunk="Twilio", destination={"type": "queue", "number": "800"})
     assert kind == "exit" and result["changed"] is True, result
     rule = pbx.all("InboundRules")[0]
     assert rule["TrunkDN"]["Id"] == trunk["Id"]
