@@ -82,7 +82,7 @@ def test_lab_variants_command_lists_every_variant():
 
 def test_lab_up_refuses_an_unknown_or_doubled_variant_before_starting(tmp_path):
     env = {"LAB_HOME": str(tmp_path), "PATH": "/usr/bin:/bin"}
-    bad = subprocess.run([sys.executable, "-m", "lab", "up", "--variant", "nope"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+    bad = subprocess.run([sys.executable, "-m", "lab", "up", "--variant", "nope"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False)
     assert bad.returncode == 2 and "unknown variant 'nope'" in bad.stderr
     two = subprocess.run(
         [sys.executable, "-m", "lab", "up", "--variant", "paging-silent", "--variant", "paging-nextlink"],
@@ -91,6 +91,7 @@ def test_lab_up_refuses_an_unknown_or_doubled_variant_before_starting(tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
+        check=False,
     )
     assert two.returncode == 2 and "two readings" in two.stderr
     assert not (tmp_path / "lab.pid").exists()
@@ -214,7 +215,7 @@ def test_token_expiry_unit(variant, version, expires_in):
 @pytest.mark.parametrize("variant, admitted", [("token-cooldown-5", 5), ("token-cooldown-2", 2), ("token-no-cooldown", 12)])
 def test_token_cooldown(variant, admitted):
     pbx = VariantPbx(variant)
-    statuses = [_token(pbx)[0] for _ in range(12)]
+    statuses = [_token(pbx)[0] for _attempt in range(12)]
     assert statuses == [200] * admitted + [403] * (12 - admitted)
 
 
