@@ -398,3 +398,42 @@ def test_twilio_variants_per_account():
     assert tw.active_variants()["ie1"]["domain_taken"] == "domain-taken-409"
     with pytest.raises(ValueError, match="unknown regions"):
         tw.reset({"variants": {"eu9": []}})
+
+
+# ---------------------------------------------------------------------------- the command line, end to end
+
+
+def test_lab_up_and_pbx_add_with_variants(tmp_path):
+    from .test_lab_fleet import run_lab
+
+    home, cache = tmp_path / "home", tmp_path / "cache"
+    run_lab(["up", "--variant", "paging-silent", "--variant", "domain-taken-409", "--pbx", "site-a"], home, cache)
+    try:
+        eps = json.loads((home / "endpoints.json").read_text())
+        assert eps["threecx"]["variants"] == ["paging-silent"]
+        assert eps["threecx"]["pbxs"]["site-a"]["variants"] == ["paging-silent"]  # the launch variants
+        assert {r: v["domain_taken"] for r, v in eps["twilio"]["variants"].items()} == {r: "domain-taken-409" for r in REGIONS}
+        added = run_lab(["pbx", "add", "site-b", "--variant", "nav-bind-only"], home, cache)
+        assert json.loads(added.stdout)["pbxs"]["site-b"]["variants"] == ["nav-bind-only"]
+        refused = run_lab(["up", "--variant", "dnd-flag"], home, cache, check=False)
+        assert refused.returncode == 1 and "--variant applies to a new lab only" in refused.stderr
+
+        import requests
+
+        with requests.Session() as http:
+            http.trust_env = False
+            http.verify = str(home / "ca.pem")
+            eps = json.loads((home / "endpoints.json").read_text())
+            control = eps["threecx"]["pbxs"]["site-b"]["control_url"]
+            view = http.get(control + "/variants", timeout=30).json()
+            assert view["active"]["nav_write"] == "nav-bind-only" and view["active"]["paging"] == "paging-none"
+            assert [v["name"] for v in view["catalogue"]] == [v.name for v in V.ALL]
+            switched = http.post(control + "/variants", json={"variants": ["template-file-only"]}, timeout=30).json()
+            assert switched["active"]["template_upload"] == "template-file-only" and switched["active"]["nav_write"] == "nav-inline"
+            bad = http.post(control + "/variants", json={"variants": ["nope"]}, timeout=30)
+            assert bad.status_code == 400 and "unknown variant" in bad.json()["error"]
+            # The root's reset puts every PBX back to the variants it was made with.
+            assert http.post(eps["threecx"]["control_url"] + "/reset", timeout=30).status_code == 200
+            assert http.get(control + "/variants", timeout=30).json()["active"]["nav_write"] == "nav-bind-only"
+    finally:
+        run_lab(["down"], home, cache, check=False)
