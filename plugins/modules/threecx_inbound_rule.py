@@ -110,7 +110,7 @@ options:
 notes:
   - The trunk is written as C(TrunkDN) holding only the trunk's id (an object with C(Id)), which is
     how the API document spells the C(Pbx.Peer) property. That a real PBX accepts this form, rather
-    than an C(@odata.bind) reference, is not confirmed. So after a write the rule is read back: a
+    than an C(@odata.bind) reference, is not confirmed. So after a write the rule is read back; a
     C(TrunkDN) the PBX ignored, or a write it refused with 400, is sent once more as
     C(TrunkDN@odata.bind) (C(Trunks(<id>))); if the PBX still does not show the trunk, or any other
     field sent, the module fails naming the field, the forms tried and what it read back. Only
