@@ -1,4 +1,4 @@
-"""``lab up | down | status | docs | serve | pbx add | pbx list``."""
+"""``lab up | down | status | docs | serve | pbx add | pbx list | variants``."""
 
 from __future__ import annotations
 
@@ -19,6 +19,9 @@ from .ca import ca_files, ensure_ca
 from .masking import mask
 from .threecx.app import DEFAULT_VERSION, SUPPORTED_VERSIONS
 from .threecx.fleet import check_name
+from .variants import ALL as ALL_VARIANTS
+from .variants import BY_NAME as VARIANTS_BY_NAME
+from .variants import resolve as resolve_variants
 
 
 def _read_pid(home: Path) -> int | None:
@@ -99,6 +102,21 @@ def _control(home: Path, method: str, path: str, body: dict | None = None) -> di
         raise ControlError(f"lab process {pid} does not answer ({exc}); see {labhome.log_path(home)}", code=2) from None
 
 
+def _variant(value: str) -> str:
+    if value not in VARIANTS_BY_NAME:
+        raise argparse.ArgumentTypeError(f"unknown variant {value!r}; 'lab variants' lists them")
+    return value
+
+
+def _variants_ok(names: list[str]) -> bool:
+    try:
+        resolve_variants(names)
+    except ValueError as exc:
+        print(f"lab: {exc}", file=sys.stderr)
+        return False
+    return True
+
+
 def _pbx_name(value: str) -> str:
     try:
         return check_name(value)
@@ -126,12 +144,21 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_up(args: argparse.Namespace) -> int:
+    if not _variants_ok(args.variant):
+        return 2
     home = labhome.lab_home()
     home.mkdir(parents=True, exist_ok=True)
     pid = _read_pid(home)
     if pid is not None and _alive(pid):
         eps = _endpoints(home)
         if eps is not None and _healthy(eps):
+            if args.variant:  # variants are chosen when a stand-in starts; say so, never ignore them
+                print(
+                    f"lab already runs (pid {pid}): --variant applies to a new lab only; use 'lab pbx add NAME --variant ...' "
+                    "or POST /_lab/variants",
+                    file=sys.stderr,
+                )
+                return 1
             if args.pbx:  # a running lab gets the PBXs it lacks (with its own version)
                 try:
                     _control(home, "POST", "pbxs", {"names": args.pbx})
@@ -152,7 +179,8 @@ def cmd_up(args: argparse.Namespace) -> int:
     with open(log, "ab") as logfh:
         proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
             [sys.executable, "-m", "lab", "serve", "--threecx-version", args.threecx_version]
-            + [arg for name in args.pbx for arg in ("--pbx", name)],
+            + [arg for name in args.pbx for arg in ("--pbx", name)]
+            + [arg for name in args.variant for arg in ("--variant", name)],
             cwd=str(labhome.REPO_ROOT),
             env=env,
             stdin=subprocess.DEVNULL,
@@ -217,7 +245,9 @@ def cmd_docs(args: argparse.Namespace) -> int:
 def cmd_serve(args: argparse.Namespace) -> int:
     from .serve import serve  # imported late: it loads the vendor documents
 
-    return serve(labhome.lab_home(), args.threecx_version, args.pbx)
+    if not _variants_ok(args.variant):
+        return 2
+    return serve(labhome.lab_home(), args.threecx_version, args.pbx, args.variant)
 
 
 def _print_pbxs(method: str, body: dict | None = None) -> int:
@@ -234,11 +264,30 @@ def cmd_pbx_add(args: argparse.Namespace) -> int:
     body: dict = {"names": args.names}
     if args.threecx_version:
         body["threecx_version"] = args.threecx_version
+    if args.variant:
+        if not _variants_ok(args.variant):
+            return 2
+        body["variants"] = args.variant
     return _print_pbxs("POST", body)
 
 
 def cmd_pbx_list(args: argparse.Namespace) -> int:
     return _print_pbxs("GET")
+
+
+def cmd_variants(args: argparse.Namespace) -> int:
+    """The catalogue of lab/variants.py (no running lab needed)."""
+    if args.json:
+        print(json.dumps([v.as_dict() for v in ALL_VARIANTS], indent=2))
+        return 0
+    behaviour = None
+    for v in ALL_VARIANTS:
+        if v.behaviour != behaviour:
+            behaviour = v.behaviour
+            print(f"{behaviour} ({v.vendor}):")
+        print(f"  {v.name:<20} {'(default) ' if v.default else ''}{v.summary}")
+        print(f"  {'':<20} source: {v.reference}")
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     up.add_argument(
         "--pbx", action="append", default=[], type=_pbx_name, metavar="NAME", help="a named 3CX PBX (repeatable)"
     )
+    variant_help = "play this reading of an unconfirmed vendor behaviour (repeatable; see 'lab variants')"
+    up.add_argument("--variant", action="append", default=[], type=_variant, metavar="VARIANT", help=variant_help)
     up.set_defaults(func=cmd_up)
     down = sub.add_parser("down", help="stop the lab")
     down.add_argument("--timeout", type=float, default=10.0)
@@ -262,14 +313,19 @@ def main(argv: list[str] | None = None) -> int:
     serve = sub.add_parser("serve", help="run in the foreground (used by 'up')")
     serve.add_argument("--threecx-version", choices=versions, default=DEFAULT_VERSION)
     serve.add_argument("--pbx", action="append", default=[], type=_pbx_name, metavar="NAME")
+    serve.add_argument("--variant", action="append", default=[], type=_variant, metavar="VARIANT")
     serve.set_defaults(func=cmd_serve)
     pbx = sub.add_parser("pbx", help="named 3CX PBXs of the running lab (one per site)")
     pbx_sub = pbx.add_subparsers(dest="pbx_command", required=True)
     add = pbx_sub.add_parser("add", help="create the PBXs not there yet; print these (secrets masked)")
     add.add_argument("names", nargs="+", type=_pbx_name, metavar="NAME")
     add.add_argument("--threecx-version", choices=versions, help="default: the version the lab was started with")
+    add.add_argument("--variant", action="append", default=[], type=_variant, metavar="VARIANT", help=variant_help)
     add.set_defaults(func=cmd_pbx_add)
     pbx_sub.add_parser("list", help="every named PBX (secrets masked)").set_defaults(func=cmd_pbx_list)
+    var = sub.add_parser("variants", help="list the readings of unconfirmed vendor behaviours the lab can play")
+    var.add_argument("--json", action="store_true", help="as JSON")
+    var.set_defaults(func=cmd_variants)
     args = parser.parse_args(argv)
     return args.func(args)
 

@@ -19,9 +19,12 @@ from .threecx.app import DEFAULT_VERSION
 from .threecx.fleet import PbxFleet
 from .twilio import REGIONS, Twilio
 from .twilio.app import Account, check_error_shape
+from .variants import non_default
 
 
-def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, ThreeCX, PbxFleet]:
+def build(
+    home: Path, threecx_version: str = DEFAULT_VERSION, variants: list[str] | None = None
+) -> tuple[Twilio, ThreeCX, PbxFleet]:
     shared = labhome.shared_dir()
     cache = labhome.cache_dir(home)
     tw_validator, tw_status = open_validator(
@@ -29,13 +32,15 @@ def build(home: Path, threecx_version: str = DEFAULT_VERSION) -> tuple[Twilio, T
     )
     cx_validator, cx_status = open_validator(shared / labhome.THREECX_DOC, "3CX XAPI", cache, odata=True)
     accounts = {region: Account.generate(region) for region in REGIONS}
-    twilio = Twilio(tw_validator, tw_status, accounts)
+    # One --variant list for both stand-ins: each takes the variants of its own vendor (lab/variants.py).
+    twilio = Twilio(tw_validator, tw_status, accounts, variants=variants)
     threecx = ThreeCX(
         cx_validator,
         cx_status,
         client_id=f"lab{secrets.randbelow(9000) + 1000}",
         client_secret=secrets.token_urlsafe(32),
         version=threecx_version,
+        variants=variants,
     )
     # The SIP leg: the 3CX PBXs place test calls to the Twilio stand-in's SIP Domains (lab/sip).
     threecx.sip_leg = SipLeg(twilio, log=threecx.log_line)
@@ -54,6 +59,7 @@ def endpoints_document(
         "twilio": {
             "accounts": {r: a.public() for r, a in tw.accounts.items()},
             "control_url": twilio_srv.base_url + "/_lab",
+            "variants": tw.active_variants(),
         },
         "threecx": {
             "url": threecx_srv.base_url,
@@ -61,6 +67,7 @@ def endpoints_document(
             "client_secret": cx.client_secret,
             "version": cx.version,
             "control_url": threecx_srv.base_url + "/_lab",
+            "variants": non_default(cx.launch_variants),
             "pbxs": fleet.descriptors() if fleet is not None else {},
         },
         "sip": cx.sip_leg.describe() if cx.sip_leg is not None else {},
@@ -89,11 +96,13 @@ class EndpointsFile:
             self.closed = True
 
 
-def serve(home: Path, threecx_version: str = DEFAULT_VERSION, pbxs: list[str] | None = None) -> int:
+def serve(
+    home: Path, threecx_version: str = DEFAULT_VERSION, pbxs: list[str] | None = None, variants: list[str] | None = None
+) -> int:
     home.mkdir(parents=True, exist_ok=True)
     files = ensure_ca(home)
     ctx = server_ssl_context(str(files.server_cert), str(files.server_key))
-    twilio, threecx, fleet = build(home, threecx_version)
+    twilio, threecx, fleet = build(home, threecx_version, variants)
     off = [st.validation.reason or "" for st in (twilio, threecx) if not st.validation.enabled]
     if off and not labhome.allow_no_spec():
         # Never silently off: a lab without its documents would accept anything.

@@ -210,6 +210,9 @@ class StandIn:
         self.control.add("GET", "/_lab/faults", lambda r: Response.json(200, {"faults": self.faults.pending()}))
         self.control.add("POST", "/_lab/faults", self._ctl_add_faults)
         self.control.add("DELETE", "/_lab/faults", self._ctl_clear_faults)
+        # Variants (lab/variants.py): which reading of each unconfirmed vendor behaviour this plays.
+        self.control.add("GET", "/_lab/variants", lambda r: Response.json(200, self.variants_view()))
+        self.control.add("POST", "/_lab/variants", self._ctl_set_variants)
 
     # ---- to be provided by stand-ins ------------------------------------
     def error(self, status: int, message: str, code: Any = None) -> Response:
@@ -224,6 +227,15 @@ class StandIn:
     def secrets(self) -> list[str]:
         """Secret values to scrub from free text."""
         return []
+
+    def variants_view(self) -> dict:
+        """``GET /_lab/variants``: the catalogue and the variants this stand-in plays."""
+        from .variants import catalogue
+
+        return {"catalogue": catalogue(), "active": self.active_variants()}
+
+    def active_variants(self) -> Any:
+        return {}
 
     def translate(self, exc: Exception) -> Response | None:
         """Turn a stand-in specific exception into a vendor-shaped response."""
@@ -280,6 +292,23 @@ class StandIn:
         except ValueError as exc:
             return Response.json(400, {"error": str(exc)})
         return Response.json(200, self.public_state())
+
+    def _ctl_set_variants(self, req: Request) -> Response:
+        """``POST /_lab/variants {"variants": [...]}``: reset this stand-in (only) playing these variants."""
+        try:
+            body = req.json()
+        except ValueError:
+            return Response.json(400, {"error": "body must be JSON"})
+        if not isinstance(body, dict) or set(body) != {"variants"}:
+            return Response.json(400, {"error": 'body must be {"variants": [ ... ]} (see GET /_lab/variants)'})
+        try:
+            with self.lock:
+                self.reset({"variants": body["variants"]})
+                self.log.clear()
+                self.faults.clear()
+        except ValueError as exc:
+            return Response.json(400, {"error": str(exc)})
+        return Response.json(200, self.variants_view())
 
     def _ctl_add_faults(self, req: Request) -> Response:
         try:

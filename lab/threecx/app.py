@@ -8,6 +8,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
+from .. import variants as V
 from ..masking import fingerprint
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
@@ -58,7 +59,23 @@ _TOKEN_ERROR = {"error", "error_description", "error_uri"}  # RFC 6749 §5.2
 _UNAUTHORIZED = {"error": "unauthorized", "error_description": "The request requires valid user authentication."}
 # UNCONFIRMED shape: the one live report says only "403" (see lab/threecx/tokens.py).
 _COOLING_DOWN = {"error": "access_denied", "error_description": "Too many token requests; try again later."}
-_RESET_OPTIONS = {"threecx_version", "gateway_parameter_names", "token_rate_limit"}
+_RESET_OPTIONS = {"threecx_version", "gateway_parameter_names", "token_rate_limit", "variants"}
+
+# What the variants of lab/variants.py mean for the options that existed before them.
+_PAI_NAMES = ("DisplayName", "UserPart", "HostPart")
+VARIANT_NAMES = {
+    "pai-names-lab": {},
+    "pai-names-hyphen": {
+        **{f"PAssertedIdentity{p}": f"P-AssertedIdentity{p}" for p in _PAI_NAMES},
+        **{f"PPreferredIdentity{p}": f"P-PreferredIdentity{p}" for p in _PAI_NAMES},
+    },
+    "pai-names-absent": {f"P{kind}Identity{p}": None for kind in ("Asserted", "Preferred") for p in _PAI_NAMES},
+}
+VARIANT_COOLDOWN = {
+    "token-cooldown-5": {},
+    "token-cooldown-2": {"max_requests": 2},
+    "token-no-cooldown": {"enabled": False},
+}
 
 _SYMBOLIC = {
     "violation": "LabContractViolation",
@@ -85,8 +102,13 @@ class ThreeCX(StandIn):
         client_secret: str,
         version: str = DEFAULT_VERSION,
         public_ip: str | None = None,
+        variants: list[str] | None = None,
     ):
         super().__init__(validator, validation)
+        # The readings of unconfirmed behaviours this PBX plays (lab/variants.py); a reset without
+        # the option goes back to the ones it was created with.
+        self.launch_variants = V.resolve(list(variants or []), V.THREECX)
+        self.variants = dict(self.launch_variants)
         self.client_id = client_id
         self.client_secret = client_secret
         # A named PBX of the fleet (lab/threecx/fleet.py) has a loopback address of its own as its
@@ -98,9 +120,11 @@ class ThreeCX(StandIn):
         self.launch_version = self.version
         self.tokens: dict[str, dict] = {}  # client_id -> the one active token
         self.e164 = Singleton("E164Settings", "Pbx.E164Settings", E164_DEFAULTS)
-        self.cooldown = TokenCooldown()
+        self.cooldown = TokenCooldown(check_token_options(VARIANT_COOLDOWN[self.variants["token_cooldown"]]))
         # Catalogues, templates, trunks, queues, ring groups, users, rules (lab/threecx/config.py).
         self.pbx = PbxConfig(self)
+        if self.variants["pai_names"] != V.DEFAULTS["pai_names"]:
+            self.pbx.reset(dict(VARIANT_NAMES[self.variants["pai_names"]]))
         self.collections: dict[str, Collection] = self.pbx.collections
 
         r = self.router
@@ -132,6 +156,12 @@ class ThreeCX(StandIn):
         if version not in SUPPORTED_VERSIONS:
             raise ValueError(f"threecx_version must be one of {', '.join(SUPPORTED_VERSIONS)}")
         self.version = version
+
+    def variant(self, behaviour: str) -> str:
+        return self.variants[behaviour]
+
+    def active_variants(self) -> dict:
+        return dict(self.variants)
 
     def secrets(self) -> list[str]:
         # list() first: the root also scrubs for the named PBXs, whose handler threads may add a token meanwhile.
@@ -200,6 +230,7 @@ class ThreeCX(StandIn):
                 for cid, t in self.tokens.items()
             },
             "token_cooldown": self.cooldown.state(),
+            "variants": dict(self.variants),
             "gateway_parameter_names": dict(self.pbx.catalogue.names),
             "E164Settings": dict(self.e164.value),
             # Trunk passwords are never part of an entity: AuthPassword shows only Concealed.
@@ -216,6 +247,7 @@ class ThreeCX(StandIn):
             "version": self.version,
             "public_ip": self.public_ip,
             "client_id": self.client_id,
+            "variants": V.non_default(self.variants),
             "entities": {name: len(c.items) for name, c in self.collections.items()},
         }
 
@@ -224,12 +256,16 @@ class ThreeCX(StandIn):
         if unknown:
             raise ValueError(f"unknown reset options: {', '.join(sorted(unknown))}")
         # Validate everything before changing anything.
-        names = check_names_option(options.get("gateway_parameter_names", {}))
-        limits = check_token_options(options.get("token_rate_limit", {}))
+        chosen = V.resolve(options["variants"], V.THREECX) if "variants" in options else dict(self.launch_variants)
+        # An explicit option wins over what a variant means for it.
+        names = check_names_option({**VARIANT_NAMES[chosen["pai_names"]], **check_names_option(options.get("gateway_parameter_names", {}))})
+        check_token_options(options.get("token_rate_limit", {}))
+        limits = check_token_options({**VARIANT_COOLDOWN[chosen["token_cooldown"]], **options.get("token_rate_limit", {})})
         version = options.get("threecx_version", self.launch_version)
         if version not in SUPPORTED_VERSIONS:
             raise ValueError(f"threecx_version must be one of {', '.join(SUPPORTED_VERSIONS)}")
         self._set_version(version)
+        self.variants = chosen
         self.tokens.clear()
         self.cooldown.configure(limits)
         self.e164.reset()
@@ -360,8 +396,11 @@ class ThreeCX(StandIn):
         token = secrets.token_urlsafe(48)
         # "Only one access token can be active at a time": the new one replaces it.
         self.tokens[self.client_id] = {"access_token": token, "issued_at": now, "expires_at": now + TOKEN_LIFETIME}
-        seconds_from = version_key("20.0.9")
-        expires_in = TOKEN_LIFETIME if version_key(self.version) >= seconds_from else TOKEN_LIFETIME // 60
+        unit = self.variant("token_expiry")
+        if unit == "expires-by-version":
+            unit = "expires-seconds" if version_key(self.version) >= version_key("20.0.9") else "expires-minutes"
+        # The token lives TOKEN_LIFETIME seconds whatever the unit its expires_in is given in.
+        expires_in = TOKEN_LIFETIME if unit == "expires-seconds" else TOKEN_LIFETIME // 60
         return Response.json(
             200,
             {"token_type": "Bearer", "expires_in": expires_in, "access_token": token, "refresh_token": None},

@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..server import Request, Response
 from ..sip.uac import DEFAULT_CODECS, Invite, Party
-from . import entities as E
 from .odata import ODataError
 
 if TYPE_CHECKING:
@@ -362,7 +361,7 @@ class PbxCalls:
             states = []
             for member in members:
                 user = cfg.users.find("Number", member["Number"])
-                dnd = bool(user) and user.get("CurrentProfileName") == E.DND_PROFILE
+                dnd = cfg.is_dnd(user)
                 states.append(
                     {"number": member["Number"], "dnd": dnd, "profile": (user or {}).get("CurrentProfileName")}
                 )
@@ -383,7 +382,7 @@ class PbxCalls:
             dest = no_answer
         elif to == "Extension":
             user = cfg.users.find("Number", dest.get("Number"))
-            if user is not None and user.get("CurrentProfileName") != E.DND_PROFILE:
+            if user is not None and not cfg.is_dnd(user):
                 flow.answered_by_agent = user["Number"]
                 flow.outcome = "answered_by_agent"
                 flow.reason = f"the destination is extension {user['Number']}, which is not on DND"
@@ -457,6 +456,8 @@ class PbxCalls:
     def _outbound_rule(self, number: str, origin: dict | None) -> dict | None:
         digits = len(re.sub(r"\D", "", number))
         origin_groups = {g.get("GroupId", g.get("Id")) for g in (origin or {}).get("Groups", [])}
+        if self.st.variant("forward_department") == "forward-dept-none":
+            origin_groups = set()  # the forwarded leg carries no department (lab/variants.py)
         for rule in sorted(self.config.outbound.items.values(), key=lambda r: r["Priority"]):
             # Several prefixes are comma-separated (3CX's UI documentation); an empty one matches every number.
             prefixes = [p.strip() for p in (rule.get("Prefix") or "").split(",") if p.strip()]

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from .app import ThreeCX
 
 MAX_ROUTES = 5
+SERVER_PAGE_LIMIT = 2  # variants paging-nextlink / paging-silent: small, so that every list of a site pages
 MAX_DID_PER_TRUNK = 200
 FIRST_TRUNK_NUMBER = 10000
 FIRST_GROUP_NUMBER = 800  # queues and ring groups share the DN number space
@@ -44,6 +45,8 @@ class PbxConfig:
         self.st = standin
         self.catalogue = Catalogue()
         self.passwords: dict[int, str] = {}  # trunk Id -> AuthPassword (for the SIP stand-in; never shown)
+        # Variant dnd-flag: extensions on a Do Not Disturb flag that no XAPI reply shows.
+        self.dnd_flags: set[str] = set()
         self._pending_password: str | None = None
 
         def since_hidden(type_name: str) -> Callable[[], set]:
@@ -118,6 +121,7 @@ class PbxConfig:
             nav_props=E.QUEUE_NAV,
             immutable=("Number",),
             first_id=64,
+            before_write=lambda body: self._nav_forms(body, "Pbx.Queue", ("Agents", "Managers")),
             on_write=self._queue_write,
             on_delete=lambda e: self._dn_delete(e, "Queue"),
             hidden=since_hidden("Pbx.Queue"),
@@ -131,6 +135,7 @@ class PbxConfig:
             nav_props=E.RING_GROUP_NAV,
             immutable=("Number",),
             first_id=91,
+            before_write=lambda body: self._nav_forms(body, "Pbx.RingGroup", ("Members",)),
             on_write=self._ring_group_write,
             on_delete=lambda e: self._dn_delete(e, "RingGroup"),
             hidden=since_hidden("Pbx.RingGroup"),
@@ -142,6 +147,7 @@ class PbxConfig:
             E.INBOUND_RULE_DEFAULTS,
             nav_props=("TrunkDN",),
             first_id=113,
+            before_write=lambda body: self._nav_forms(body, "Pbx.InboundRule", ("TrunkDN",)),
             on_write=self._inbound_write,
         )
         self.outbound = Collection(
@@ -182,6 +188,7 @@ class PbxConfig:
     def reset(self, names: dict | None) -> None:
         self.catalogue = Catalogue(names)
         self.passwords.clear()
+        self.dnd_flags.clear()
         for coll in self.collections.values():
             coll.reset()
 
@@ -230,6 +237,60 @@ class PbxConfig:
                 check_request=self.check_by_number_request,
                 check_response=lambda q, resp, coll=coll: self.check_by_number_response(q, resp, coll),
             )
+
+    # ------------------------------------------------------------------ variants
+    def _nav_forms(self, body: Any, type_name: str, props: tuple[str, ...]) -> Any:
+        """How this PBX takes a navigation property in a POST / PATCH body (variant ``nav_write``).
+
+        ``nav-inline``: inline values are stored; ``X@odata.bind`` stays what it always was here, an
+        unknown property (400 from check_properties). ``nav-inline-ignored``: inline values are dropped
+        without a word; ``nav-bind-only``: they are refused. In both, ``X@odata.bind`` (entity
+        references: ``"Users(12)"`` / ``"Users(Number='100')"`` for members, ``"Trunks(7)"`` for
+        TrunkDN, relative or absolute) is turned into the inline value the rest of the lab stores.
+        """
+        mode = self.st.variant("nav_write")
+        if mode == "nav-inline" or not isinstance(body, dict):
+            return body
+        out = dict(body)
+        for prop in props:
+            if prop in out:
+                if mode == "nav-bind-only":
+                    raise ODataError(
+                        400,
+                        f"The navigation property '{prop}' of '{type_name}' cannot be written inline; "
+                        f"bind it with '{prop}@odata.bind'.",
+                    )
+                del out[prop]  # nav-inline-ignored: a 2xx, and nothing changes
+            bind = prop + "@odata.bind"
+            if bind in out:
+                out[prop] = self._bound(prop, out.pop(bind))
+        return out
+
+    def _bound(self, prop: str, value: Any) -> Any:
+        def ref(text: Any, entity_set: str, coll: Collection) -> dict:
+            match = re.search(rf"(?:^|/){entity_set}\((?P<key>[^/]+)\)$", text) if isinstance(text, str) else None
+            if match is None:
+                raise ODataError(400, f"{prop}@odata.bind: {text!r} is not a reference to {entity_set}(<key>).")
+            return coll.resolve(match.group("key"))
+
+        if prop == "TrunkDN":
+            return None if value is None else {"Id": ref(value, "Trunks", self.trunks)["Id"]}
+        if not isinstance(value, list):
+            raise ODataError(400, f"{prop}@odata.bind must be a list of references to Users(<key>).")
+        return [{"Number": ref(item, "Users", self.users)["Number"]} for item in value]
+
+    def paging(self) -> tuple[int | None, bool]:
+        """Variant ``paging``: (server page limit or None, whether @odata.nextLink links the next page)."""
+        mode = self.st.variant("paging")
+        return (None, False) if mode == "paging-none" else (SERVER_PAGE_LIMIT, mode == "paging-nextlink")
+
+    def is_dnd(self, user: dict | None) -> bool:
+        """Variant ``dnd``: the presence profile (what XAPI shows), or a flag it does not show."""
+        if user is None:
+            return False
+        if self.st.variant("dnd") == "dnd-flag":
+            return user.get("Number") in self.dnd_flags
+        return user.get("CurrentProfileName") == E.DND_PROFILE
 
     # ------------------------------------------------------------------ helpers
     def _dn_collections(self) -> list[Collection]:
@@ -392,7 +453,8 @@ class PbxConfig:
             if "dnd" in item:
                 if not isinstance(item["dnd"], bool):
                     raise ValueError("dnd must be true or false")
-                fields["CurrentProfileName"] = E.DND_PROFILE if item["dnd"] else "Available"
+                if self.st.variant("dnd") == "dnd-profile":
+                    fields["CurrentProfileName"] = E.DND_PROFILE if item["dnd"] else "Available"
             if "Id" in fields:
                 raise ValueError("Id is assigned by the lab")
             try:
@@ -404,9 +466,11 @@ class PbxConfig:
             existing = self._user_by_number(item["Number"])
             if existing is None and self._dn_owner(item["Number"]) is not None:
                 raise ValueError(f"number {item['Number']} is used by another DN")
-            plans.append((existing, fields))
+            plans.append((existing, fields, item.get("dnd")))
         out = []
-        for existing, fields in plans:
+        for existing, fields, dnd in plans:
+            if dnd is not None and self.st.variant("dnd") == "dnd-flag":
+                (self.dnd_flags.add if dnd else self.dnd_flags.discard)(fields["Number"])
             if existing is None:
                 first, last = fields.get("FirstName", "Ext"), fields.get("LastName", fields["Number"])
                 fields = {
@@ -444,6 +508,12 @@ class PbxConfig:
         return out
 
     def _template_write(self, body: dict, existing: dict | None) -> dict:
+        if self.st.variant("template_upload") == "template-file-only":
+            raise ODataError(
+                405,
+                "Trunk templates cannot be uploaded or changed through the API on this PBX; "
+                "put the .pv.xml file into the provider templates folder (Admin Console > Import Provider).",
+            )
         if existing is not None and not existing.get("IsCustom", True):
             raise ODataError(403, f"The built-in template {existing['Id']} cannot be changed; create a copy.")
         if existing is None:
@@ -802,6 +872,8 @@ class PbxConfig:
             if not isinstance(did, str) or not did:
                 raise ODataError(400, "Data (the DID) is required for a BasedOnDID rule.")
             trunk_ref = candidate.get("TrunkDN")
+            if not trunk_ref and self.st.variant("nav_write") == "nav-inline-ignored":
+                return body  # the inline TrunkDN was dropped: the PBX keeps a rule on no trunk, without a word
             if not trunk_ref:
                 raise ODataError(400, 'TrunkDN is required for a BasedOnDID rule: {"Id": <trunk id>}.')
             trunk = self.trunks.items[trunk_ref["Id"]]
@@ -851,6 +923,10 @@ class PbxConfig:
 
     # ------------------------------------------------------------------ outbound rules
     def _outbound_write(self, body: dict, existing: dict | None) -> dict:
+        if self.st.variant("outbound_routes") == "routes-need-five" and (
+            ("Routes" in body and len(body["Routes"] or []) != MAX_ROUTES) or (existing is None and "Routes" not in body)
+        ):
+            raise ODataError(400, f"An outbound rule needs all {MAX_ROUTES} Routes (unused ones with TrunkId -1).")
         if "Routes" in body:
             routes = body["Routes"]
             if not isinstance(routes, list) or len(routes) > MAX_ROUTES:

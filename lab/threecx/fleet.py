@@ -15,6 +15,7 @@ import secrets
 import threading
 from typing import Callable
 
+from .. import variants as V
 from ..server import Mounts, Request, Response
 from .app import SUPPORTED_VERSIONS, ThreeCX
 
@@ -23,7 +24,7 @@ SEGMENT = "pbx"
 # Each named PBX gets a loopback address of its own as its public IP: Twilio IP ACLs list it and
 # SIP test calls come from it. 127.0.0.1 is the servers' (and the root PBX's); .2-.10 stay free.
 IP_FIRST, IP_LAST = 11, 254
-_CREATE_KEYS = {"names", "threecx_version"}
+_CREATE_KEYS = {"names", "threecx_version", "variants"}
 
 
 class FleetFull(Exception):
@@ -55,7 +56,7 @@ class PbxFleet:
         pbx = self.mounts.get(name)
         return pbx if isinstance(pbx, ThreeCX) else None
 
-    def create(self, names: list[str], version: str | None = None) -> list[str]:
+    def create(self, names: list[str], version: str | None = None, variants: list[str] | None = None) -> list[str]:
         """Create the PBXs not there yet (existing ones stay as they are); returns the new names.
 
         All or nothing: names, version and the remaining addresses are checked first.
@@ -64,6 +65,9 @@ class PbxFleet:
         version = version or self.root.launch_version
         if version not in SUPPORTED_VERSIONS:
             raise ValueError(f"threecx_version must be one of {', '.join(SUPPORTED_VERSIONS)}")
+        # The variants a new PBX plays (lab/variants.py): given, else the root's launch variants.
+        chosen = V.non_default(self.root.launch_variants) if variants is None else variants
+        V.resolve(chosen, V.THREECX)  # checked before anything is created
         with self._create_lock:
             new = [n for n in wanted if self.mounts.get(n) is None]
             left = IP_LAST - self._next_ip + 1
@@ -81,6 +85,7 @@ class PbxFleet:
                     client_secret=secrets.token_urlsafe(32),
                     version=version,
                     public_ip=f"127.0.0.{self._next_ip}",
+                    variants=chosen,
                 )
                 pbx.sip_leg = self.root.sip_leg  # its test calls come from its public IP
                 self._next_ip += 1
@@ -103,6 +108,8 @@ class PbxFleet:
             "version": pbx.launch_version,
             "control_url": url + "/_lab",
             "public_ip": pbx.public_ip,
+            # The variants it was created with (lab/variants.py; only those that are not the default).
+            "variants": V.non_default(pbx.launch_variants),
         }
 
     def descriptors(self, base_url: str | None = None) -> dict[str, dict]:
@@ -121,9 +128,11 @@ class PbxFleet:
         except ValueError:
             return Response.json(400, {"error": "body must be JSON"})
         if not isinstance(body, dict) or not isinstance(body.get("names"), list) or set(body) - _CREATE_KEYS:
-            return Response.json(400, {"error": 'body must be {"names": ["site-a", ...], "threecx_version": optional}'})
+            return Response.json(
+                400, {"error": 'body must be {"names": ["site-a", ...], "threecx_version": optional, "variants": optional}'}
+            )
         try:
-            self.create(body["names"], body.get("threecx_version"))
+            self.create(body["names"], body.get("threecx_version"), body.get("variants"))
         except ValueError as exc:
             return Response.json(400, {"error": str(exc)})
         except FleetFull as exc:

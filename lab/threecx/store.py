@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 from typing import Any, Callable
+from urllib.parse import quote, urlencode
 
 from . import odata
 from .odata import ODataError
@@ -97,6 +98,8 @@ class Collection:
 
     Rules of one entity set are small hooks:
 
+    * ``before_write(body)`` rewrites a POST or PATCH body before anything checks it (the wire
+      forms of navigation properties a variant accepts, lab/variants.py);
     * ``on_write(body, existing)`` validates and normalises a POST (``existing`` is None)
       or PATCH body and returns the body to store (raise :class:`ODataError` to refuse);
     * ``view(entity)`` is what reads show (computed or concealed properties);
@@ -120,6 +123,7 @@ class Collection:
         on_create: Callable[[dict], None] | None = None,
         string_key: bool = False,
         on_write: Callable[[dict, dict | None], dict] | None = None,
+        before_write: Callable[[Any], Any] | None = None,
         view: Callable[[dict], dict] | None = None,
         on_delete: Callable[[dict], None] | None = None,
         hidden: Callable[[], set] | None = None,
@@ -139,6 +143,7 @@ class Collection:
         self.on_create = on_create
         self.string_key = string_key
         self.on_write = on_write
+        self.before_write = before_write or (lambda body: body)
         self.view = view
         self.on_delete = on_delete
         self.hidden = hidden or (lambda: set())
@@ -207,7 +212,10 @@ class Collection:
                     raise ODataError(409, f"{self.type_name} with {prop} '{value}' already exists.")
 
     # -- operations --
-    def list(self, query: dict[str, list[str]], base_url: str) -> dict:
+    def list(self, query: dict[str, list[str]], base_url: str, paging: tuple[int | None, bool] = (None, False)) -> dict:
+        """The envelope of one page. ``paging`` = (server page limit, emit @odata.nextLink): a PBX
+        variant (lab/variants.py) that pages on its own, with or without saying so."""
+        limit, link = paging
         rows, count = odata.apply_query(
             [self.render(e) for e in self.ordered()],
             query,
@@ -216,7 +224,19 @@ class Collection:
             known_props=set(self.known()),
         )
         select = odata._csv(odata._one(query, "$select"))
-        return odata.envelope(base_url, self.entity_set, rows, count, select)
+        more = limit is not None and len(rows) > limit
+        out = odata.envelope(base_url, self.entity_set, rows[:limit] if more else rows, count, select)
+        if more and link:
+            skip = int(odata._one(query, "$skip") or 0) + limit
+            top = odata._one(query, "$top")
+            params = {k: v[0] for k, v in query.items() if k not in ("$skip", "$top")}
+            params["$skip"] = str(skip)
+            if top is not None:
+                params["$top"] = str(int(top) - limit)
+            # $ and the OData literal characters stay readable, as OData services write them.
+            query_text = urlencode(params, quote_via=lambda text, *_: quote(text, safe="$'(),"))
+            out["@odata.nextLink"] = f"{base_url}/xapi/v1/{self.entity_set}?{query_text}"
+        return out
 
     def get(self, segment: str, query: dict[str, list[str]], base_url: str) -> dict:
         entity = self.resolve(segment)
@@ -225,6 +245,7 @@ class Collection:
         return {"@odata.context": odata.context_url(base_url, self.entity_set, select, entity=True), **rows[0]}
 
     def create(self, body: Any) -> dict:
+        body = self.before_write(body)
         check_properties(self.type_name, self.known(), body)
         body = {k: v for k, v in body.items() if not k.startswith("@odata.")}
         if self.on_write:
@@ -258,6 +279,7 @@ class Collection:
 
     def patch(self, segment: str, body: Any) -> None:
         entity = self.resolve(segment)
+        body = self.before_write(body)
         check_properties(self.type_name, self.known(), body)
         body = {k: v for k, v in body.items() if not k.startswith("@odata.")}
         for prop in self.immutable:
@@ -291,7 +313,7 @@ def register_collection(standin: Any, coll: Collection, operations: tuple[str, .
     key = base + r"\((?P<key>[^/]+)\)"
     r = standin.router
     if "list" in operations:
-        r.add("GET", base, lambda q: standin.ok(coll.list(q.query, standin.public_base(q))))
+        r.add("GET", base, lambda q: standin.ok(coll.list(q.query, standin.public_base(q), standin.pbx.paging())))
     if "create" in operations:
         r.add("POST", base, lambda q: standin.ok(coll.created(coll.create(standin.json_body(q)), standin.public_base(q)), status=201))
     if "get" in operations:

@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .. import variants as V
 from ..server import HTTPError, Request, Response, StandIn
 from ..spec import DocumentStatus, SpecValidator
 from . import calls, resources, sip
@@ -94,15 +95,20 @@ class Twilio(StandIn):
         validation: DocumentStatus,
         accounts: dict[str, Account],
         defs: list[ResourceDef] | None = None,
+        variants: list[str] | None = None,
     ):
         super().__init__(validator, validation)
         self.accounts = accounts
+        # The readings of unconfirmed behaviours each account plays (lab/variants.py), per region;
+        # a reset without the option goes back to these.
+        self.launch_variants = {region: V.resolve(list(variants or []), V.TWILIO) for region in accounts}
         self.defs = {d.name: d for d in (defs if defs is not None else resources.ALL + sip.ALL + calls.ALL)}
         # Every account's store sees the others: SIP domain names are global.
         self.data = {
             acct.account_sid: Resources(self.defs, acct.account_sid, peers=lambda: self.data.values())
             for acct in accounts.values()
         }
+        self._apply_variants(self.launch_variants)
         for rdef in self.defs.values():
             self._register(rdef)
         if "domains" in self.defs:
@@ -205,6 +211,7 @@ class Twilio(StandIn):
             data = self.data[acct.account_sid]
             out["regions"][region] = {
                 **acct.public(),
+                "variants": dict(data.variants),
                 "resources": {
                     name: [data.state_view(self.defs[name], r) for r in recs.values()]
                     for name, recs in data.records.items()
@@ -228,8 +235,29 @@ class Twilio(StandIn):
         with self.lock:
             return calls.record_call(self.data[account_sid], **fields)["sid"]
 
+    def _apply_variants(self, chosen: dict[str, dict[str, str]]) -> None:
+        for region, acct in self.accounts.items():
+            self.data[acct.account_sid].variants = dict(chosen[region])
+
+    def active_variants(self) -> dict:
+        """Per region (account): behaviour -> variant."""
+        return {region: dict(self.data[acct.account_sid].variants) for region, acct in self.accounts.items()}
+
+    def check_variants(self, raw: Any) -> dict[str, dict[str, str]]:
+        """The ``variants`` option: a list (every account) or ``{region: [...]}`` (the regions named;
+        the others go back to their launch variants)."""
+        if isinstance(raw, dict):
+            unknown = set(raw) - set(self.accounts)
+            if unknown:
+                raise ValueError(f"variants: unknown regions {', '.join(sorted(unknown))} (one of {', '.join(self.accounts)})")
+            return {r: V.resolve(raw[r], V.TWILIO) if r in raw else dict(self.launch_variants[r]) for r in self.accounts}
+        return {r: V.resolve(raw, V.TWILIO) for r in self.accounts}
+
     def reset(self, options: dict) -> None:
-        if options:
-            raise ValueError(f"unknown reset options: {', '.join(sorted(options))}")
+        unknown = set(options) - {"variants"}
+        if unknown:
+            raise ValueError(f"unknown reset options: {', '.join(sorted(unknown))}")
+        chosen = self.check_variants(options["variants"]) if "variants" in options else self.launch_variants
         for data in self.data.values():
             data.clear()
+        self._apply_variants(chosen)

@@ -164,8 +164,23 @@ class Resources:
             self.records.setdefault(rdef.store_key, {})
         self.secrets: dict[str, dict[str, str]] = {}
         self._peers = peers
+        # The readings of unconfirmed behaviours this account plays (lab/variants.py; set by the app).
+        self.variants: dict[str, str] = {}
+
+    def separate_mappings(self) -> bool:
+        return self.variants.get("mapping_stores") == "mappings-separate"
+
+    def _sk(self, rdef: ResourceDef) -> str:
+        """The store of a definition's records: a definition that shares another's store (the legacy
+        mappings) has one of its own when the account plays ``mappings-separate``."""
+        if rdef.store and self.separate_mappings():
+            self.records.setdefault(rdef.name, {})
+            return rdef.name
+        return rdef.store_key
 
     def clear(self) -> None:
+        for key in [k for k in self.records if k not in {d.store_key for d in self.defs.values()}]:
+            del self.records[key]  # stores of a variant (mappings-separate) come back when used
         for recs in self.records.values():
             recs.clear()
         self.secrets.clear()
@@ -177,12 +192,12 @@ class Resources:
 
     def rows(self, name: str, **match: Any) -> list[dict]:
         """Records of resource *name* whose fields equal *match*."""
-        recs = self.records[self.defs[name].store_key].values()
+        recs = self.records[self._sk(self.defs[name])].values()
         return [r for r in recs if all(r.get(k) == v for k, v in match.items())]
 
     def get(self, name: str, sid: str) -> dict | None:
         """A top-level record (domain, list) by SID; nested records are keyed by parent too."""
-        return self.records[self.defs[name].store_key].get(sid)
+        return self.records[self._sk(self.defs[name])].get(sid)
 
     def base_path(self, rdef: ResourceDef, parents: dict[str, str]) -> str:
         rel = rdef.path
@@ -255,13 +270,13 @@ class Resources:
         return values
 
     def _find(self, rdef: ResourceDef, sid: str, parents: dict[str, str], uri: str) -> dict:
-        rec = self.records[rdef.store_key].get(self._key(rdef, parents, sid))
+        rec = self.records[self._sk(rdef)].get(self._key(rdef, parents, sid))
         if rec is None or any(rec.get(rdef.parent_field) != v for v in parents.values() if rdef.parent_field):
             raise TwilioError(404, 20404, f"The requested resource {uri} was not found")
         return rec
 
     def _siblings(self, rdef: ResourceDef, parents: dict[str, str]) -> list[dict]:
-        recs = self.records[rdef.store_key].values()
+        recs = self.records[self._sk(rdef)].values()
         if not rdef.parent_field:
             return list(recs)
         return [r for r in recs if all(r.get(rdef.parent_field) == v for v in parents.values())]
@@ -302,7 +317,7 @@ class Resources:
             rec[rdef.parent_field] = parents[rdef.parent_param]
         rec["date_created"] = rec["date_updated"] = now
         rec["_parents"] = dict(parents)
-        self.records[rdef.store_key][self._key(rdef, parents, sid)] = rec
+        self.records[self._sk(rdef)][self._key(rdef, parents, sid)] = rec
         if secrets:
             self.secrets[sid] = secrets
         return self.render(rdef, rec)
@@ -335,7 +350,7 @@ class Resources:
 
     def _drop(self, rdef: ResourceDef, rec: dict) -> None:
         """Remove a record, its secrets and (recursively) its children."""
-        self.records[rdef.store_key].pop(self._key(rdef, rec.get("_parents", {}), rec["sid"]), None)
+        self.records[self._sk(rdef)].pop(self._key(rdef, rec.get("_parents", {}), rec["sid"]), None)
         if not rdef.maps:
             self.secrets.pop(rec["sid"], None)
         for child in self.defs.values():

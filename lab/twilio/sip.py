@@ -48,14 +48,30 @@ def check_domain(ctx: Ctx) -> None:
                 continue
             if store is ctx.store:
                 ctx.fail(f"DomainName {name} already exists in this account (domain {rec['sid']})")
-            ctx.fail(f"DomainName {name} is not available: it is held by another account")
+            # The code (and status) of a name another account holds is unconfirmed (variant domain_taken).
+            code, status = TAKEN_ERRORS[ctx.store.variants.get("domain_taken", "domain-taken-21231")]
+            ctx.fail(f"DomainName {name} is not available: it is held by another account", code=code, status=status)
+
+
+TAKEN_ERRORS = {"domain-taken-21231": (DOMAIN_ERROR, 400), "domain-taken-21248": (21248, 400), "domain-taken-409": (20409, 409)}
+
+
+def calls_mappings(store: Resources, kind: str, domain_sid: str) -> list[dict]:
+    """The Calls mappings of a domain of one kind (CALLS_IP / CALLS_CREDS): both paths admit calls.
+    With ``mappings-separate`` the legacy path keeps records of its own, which count too."""
+    rows = store.rows(kind, domain_sid=domain_sid)
+    if store.separate_mappings():
+        legacy = "ip_access_control_list_mappings" if kind == CALLS_IP else "credential_list_mappings"
+        seen = {r["sid"] for r in rows}
+        rows += [r for r in store.rows(legacy, domain_sid=domain_sid) if r["sid"] not in seen]
+    return rows
 
 
 def domain_auth_type(store: Resources, domain_sid: str) -> str:
     kinds = []
-    if store.rows(CALLS_IP, domain_sid=domain_sid):
+    if calls_mappings(store, CALLS_IP, domain_sid):
         kinds.append("IP_ACL")
-    if store.rows(CALLS_CREDS, domain_sid=domain_sid):
+    if calls_mappings(store, CALLS_CREDS, domain_sid):
         kinds.append("CREDENTIAL_LIST")
     return ",".join(kinds)
 
@@ -319,7 +335,7 @@ ALL = [
 
 def _credentials(store: Resources, mapping_store: str, domain_sid: str) -> list[dict]:
     out = []
-    for mapping in store.rows(mapping_store, domain_sid=domain_sid):
+    for mapping in calls_mappings(store, mapping_store, domain_sid) if mapping_store == CALLS_CREDS else store.rows(mapping_store, domain_sid=domain_sid):
         for cred in store.rows("credentials", credential_list_sid=mapping["sid"]):
             secret = store.secrets.get(cred["sid"], {}).get("password")
             out.append({"username": cred["username"], "password": secret, "credential_list_sid": mapping["sid"]})
@@ -336,7 +352,7 @@ def sip_auth(stores: dict[str, Resources]) -> dict:
     for region, store in stores.items():
         for dom in store.rows("domains"):
             ips = []
-            for mapping in store.rows(CALLS_IP, domain_sid=dom["sid"]):
+            for mapping in calls_mappings(store, CALLS_IP, dom["sid"]):
                 for ip in store.rows("ip_addresses", ip_access_control_list_sid=mapping["sid"]):
                     ips.append(
                         {

@@ -169,7 +169,7 @@ class Engine:
     def _label(self, name):
         return "%s %s" % (self.kind, name) if name else self.kind
 
-    def present(self, current, create=None, update=None, name=None, predict=None, find=None):
+    def present(self, current, create=None, update=None, name=None, predict=None, find=None, confirm=None):
         """Make the object match the user's options; ``current`` is None when it does not exist.
 
         ``create(payload)`` and ``update(current, payload)`` perform the writes and may return
@@ -177,6 +177,7 @@ class Engine:
         ``predict(payload)`` returns the object a create would make, for check mode.
         ``find()`` looks the object up again by its natural key: when a create's reply is lost,
         the engine asks it whether the create landed instead of sending a second create.
+        ``confirm`` (a :class:`ReadBack`) reads the object back after a write and compares what was sent.
         """
         desired = self.fields.desired(self.module.params)
         label = self._label(name)
@@ -186,13 +187,16 @@ class Engine:
             payload = self.fields.to_api(desired)
             after = (predict or (lambda p: p))(payload)
             if not self.check_mode:
+                send = confirm.sending(create, desired, self.fields, label) if confirm is not None else create
                 try:
-                    made = self._create(create, payload, find, label)
+                    made = self._create(send, payload, find, label)
                 except _MadeElsewhere as other:
                     # Another run made it meanwhile: it is the current object now; bring it in line.
-                    return self.present(other.found, create=None, update=update, name=name)
+                    return self.present(other.found, create=None, update=update, name=name, confirm=confirm)
                 if made is not None:
                     after = made
+                if confirm is not None:
+                    after = confirm.check(self, after, desired, update, label)
             return self._result(
                 True,
                 "%s created" % label,
@@ -206,9 +210,12 @@ class Engine:
         payload = self.fields.to_api(changes, base=None)
         after = deep_merge(current, payload)
         if not self.check_mode:
-            returned = update(current, payload)
+            send = confirm.sending(update, changes, self.fields, label) if confirm is not None else update
+            returned = send(current, payload)
             if returned is not None:
                 after = returned
+            if confirm is not None:
+                after = confirm.check(self, current, changes, update, label)
         before_view = dict((k, self.fields.by_option[k].read(current)) for k in changes)
         return self._result(
             True,
@@ -253,6 +260,118 @@ class Engine:
             delete(current)
         before = dict((k, v) for k, v in self.fields.from_api(current).items() if v is not None)
         return self._result(True, "%s deleted" % label, None, before=dict(before, state="present"), after={"state": "absent"})
+
+
+class WriteNotTaken(ValueError):
+    """A write the vendor answered with success (or refused both ways) whose effect a read-back does not
+    show. A ValueError, so that modules fail with its message (VendorModule.api_errors)."""
+
+
+class ReadBack:
+    """Confirm a write whose effect is UNCONFIRMED: read the object back, compare the fields sent.
+
+    ``read(obj)`` reads the object again (``obj``: what the create returned, or the object updated).
+    ``forms`` maps an option to ``encode(value)`` -> a payload fragment in the *other* documented
+    wire form (``{"Agents@odata.bind": [...]}`` for a navigation property written inline).
+    A field the vendor answered for but did not store is sent once more in that form (an update of
+    the object); a write refused outright (``refused(exc)``, e.g. a 400) is sent once more with those
+    fields in that form. A field still not taken, or one without another form, fails with
+    WriteNotTaken naming the field, each form tried with the vendor's answer, and what was read back.
+    Only writes pay for this: a run that changes nothing reads nothing more.
+    """
+
+    def __init__(self, read, forms=None, refused=None, hint=""):
+        self.read = read
+        self.forms = forms or {}
+        self.refused = refused or (lambda exc: False)
+        self.hint = hint
+        self.sent = {}
+        self.tried = {}  # option -> [[form, answer], ...]
+        self._encoded = {}  # option -> its payload fragment in the other form (encoding may read the vendor)
+
+    def _encode(self, option):
+        if option not in self._encoded:
+            self._encoded[option] = self.forms[option](self.sent[option])
+        return self._encoded[option]
+
+    def _inline(self, fields, option):
+        api = fields.by_option[option].api
+        return "%s inline" % api if option in self.forms else api
+
+    def _other(self, option):
+        return " + ".join(sorted(self._encode(option)))
+
+    def _in_other_form(self, fields, options, payload):
+        out = copy.deepcopy(payload)
+        for option in options:
+            out.pop(fields.by_option[option].path[0], None)
+            out.update(self._encode(option))
+        return out
+
+    def _story(self, fields, option):
+        steps = ", then ".join("as %s (%s)" % (form, answer) for form, answer in self.tried.get(option) or [[self._inline(fields, option), "accepted"]])
+        return "%s (%s): sent %s" % (option, fields.by_option[option].api, steps)
+
+    def sending(self, write, options, fields, label):
+        """``write`` that, when refused, is sent once more with the fields that have another form in it."""
+        self.sent = dict(options)
+        other = [o for o in sorted(options) if o in self.forms]
+
+        def send(*args):
+            for option in other:
+                self.tried[option] = [[self._inline(fields, option), "accepted"]]
+            try:
+                return write(*args)
+            except Exception as exc:  # a vendor error: only a refusal is tried again, in the other form
+                if not other or not self.refused(exc):
+                    raise
+                refusal = exc
+            for option in other:
+                self.tried[option] = [[self._inline(fields, option), "refused: %s" % refusal], [self._other(option), "accepted"]]
+            try:
+                return write(*(args[:-1] + (self._in_other_form(fields, other, args[-1]),)))
+            except Exception as exc:
+                if not self.refused(exc):
+                    raise
+                for option in other:
+                    self.tried[option][-1][1] = "refused: %s" % exc
+                raise WriteNotTaken("%s: the PBX refused the write both ways: %s. %s" % (label, "; ".join(self._story(fields, o) for o in other), self.hint))
+
+        return send
+
+    def check(self, engine, obj, options, update, label):
+        """Read back; send the fields not taken once in their other form; fail if one is still not taken."""
+        fields = engine.fields
+        got = self.read(obj)
+        missed = _not_taken(fields, got, options)
+        again = [o for o in missed if o in self.forms and len(self.tried.get(o, [])) < 2]
+        if again and got is not None:
+            for option in again:
+                self.tried[option] = [[self._inline(fields, option), "accepted, not stored"], [self._other(option), "accepted"]]
+            update(got, self._in_other_form(fields, again, {}))
+            got = self.read(got)
+            missed = _not_taken(fields, got, options)
+        if missed:
+            shown = fields.from_api(got)
+            for option in missed:
+                self.tried.setdefault(option, [[self._inline(fields, option), "accepted"]])[-1][1] = "accepted, not stored"
+            raise WriteNotTaken(
+                "%s: the PBX answered the write but does not show it: %s. %s"
+                % (label, "; ".join("%s; it reads back %r" % (self._story(fields, o), shown.get(o)) for o in missed), self.hint)
+            )
+        return got
+
+
+def _not_taken(fields, obj, options):
+    """The options (sent to the vendor) whose value the object read back does not have."""
+    if obj is None:
+        return sorted(o for o in options if not fields.by_option[o].write_only)
+    out = []
+    for option, value in options.items():
+        field = fields.by_option[option]
+        if not field.write_only and not field.read_only and field.differs(field.read(obj), value):
+            out.append(option)
+    return sorted(out)
 
 
 class _MadeElsewhere(Exception):

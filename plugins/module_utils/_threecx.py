@@ -439,8 +439,14 @@ class ThreeCXClient:
             raise
 
     def list(self, path, filter=None, select=None, expand=None, orderby=None, page_size=None):
-        """All entities of a collection, following @odata.nextLink or paging with $skip."""
-        params = odata_query(filter=filter, select=select, expand=expand, orderby=orderby, top=page_size)
+        """All entities of a collection, following @odata.nextLink or paging with $skip.
+
+        Whether 3CX emits @odata.nextLink, and whether it cuts a list at a page limit of its own, is
+        UNCONFIRMED. So every list asks for ``$count=true``: a page that ends short of the count
+        without a nextLink is followed by a ``$skip`` read of the rest (a PBX that pages silently
+        never makes an object look absent), and a list that fits in one page costs one read.
+        """
+        params = odata_query(filter=filter, select=select, expand=expand, orderby=orderby, top=page_size, count=True)
         items = []
         while True:
             body = self.get(path, params=params) or {}
@@ -450,7 +456,11 @@ class ThreeCXClient:
             if next_link:
                 path, params = _split_next_link(next_link)
                 continue
-            # Without nextLink, a full page may mean more: ask for the next one.
+            total = body.get("@odata.count")
+            if page and isinstance(total, int) and not isinstance(total, bool) and len(items) < total:
+                params = dict(params, **{"$skip": str(len(items))})
+                continue
+            # Without nextLink or count, a full page may mean more: ask for the next one.
             if page_size and len(page) == page_size:
                 params = dict(params, **{"$skip": str(int(params.get("$skip", 0)) + page_size)})
                 continue

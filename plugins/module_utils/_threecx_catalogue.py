@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_SET, KIND_STR, Field, FieldMap
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_literal
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import ThreeCXError, odata_literal
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import PREFERRED_NAMES, ROLES
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import MissingReference
 
@@ -160,6 +160,35 @@ def resolve_codecs(catalogue, names, option="codecs"):
 
 
 # --------------------------------------------------------------------------- templates
+
+
+# Whether a PBX takes a template through POST/PATCH /TrunkTemplates is UNCONFIRMED (3cx-xapi.md §3.5):
+# these answers mean "not through the XAPI" (a 400 is about the template itself and stays as it is).
+UPLOAD_REFUSED = (403, 404, 405, 501)
+
+
+def template_write(write, name):
+    """``write(*args)`` of a custom template; a PBX that takes templates only as a file says so."""
+
+    def send(*args):
+        try:
+            return write(*args)
+        except ThreeCXError as exc:
+            if exc.status not in UPLOAD_REFUSED:
+                raise
+            raise ThreeCXError(
+                "provider template %s: this PBX does not take templates through the XAPI (%s). Import the file by hand "
+                "(Admin Console > Voice & Chat > Add Trunk > Import Provider, or copy it into the provider templates folder, "
+                "/var/lib/3cxpbx/Instance1/Data/Http/Templates/provider/ on Linux), then run again; see docs/threecx.md, "
+                "'On a real PBX for the first time'" % (name, exc.message),
+                status=exc.status,
+                code=exc.code,
+                method=exc.method,
+                path=exc.path,
+                details=exc.details,
+            )
+
+    return send
 
 
 def template_path(template_id):

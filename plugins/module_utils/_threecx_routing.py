@@ -32,6 +32,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import
     Engine,
     Field,
     FieldMap,
+    ReadBack,
     deep_merge,
 )
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_eq
@@ -361,6 +362,49 @@ def find_groups(client, option, names):
     return sorted(group_ids(client, option, names).values())
 
 
+# ---------------------------------------------------------------------------- confirmed writes of navigation properties
+
+CONFIRM_HINT = (
+    "This PBX takes the field in a way the collection does not know. "
+    "See docs/threecx.md, 'On a real PBX for the first time', and report it with the output of voip.threecx_twilio.threecx_info"
+)
+
+
+def _refused(exc):
+    """A write the PBX refused as a bad request (400): perhaps for the wire form of a navigation property."""
+    return getattr(exc, "status", None) == 400
+
+
+def user_references(client, option, numbers):
+    """Extension numbers -> OData entity references (``Users(41)``) for ``X@odata.bind``; one GET of /Users."""
+    wanted = sorted(set(numbers))
+    if not wanted:
+        return []
+    ids = dict((str(u.get("Number")), u.get("Id")) for u in client.list("/Users", filter=_any_of("Number", wanted), select=["Id", "Number"]))
+    missing = [n for n in wanted if ids.get(n) is None]
+    if missing:
+        raise ValueError("%s: no extension %s on the PBX" % (option, ", ".join(repr(n) for n in missing)))
+    return ["Users(%d)" % ids[n] for n in wanted]
+
+
+def confirmed_navigation(read, forms):
+    """A :class:`ReadBack` for an entity whose navigation properties (x-ms-navigationProperty in the
+    vendor document: Queue.Agents, RingGroup.Members, InboundRule.TrunkDN) are written inline: whether a
+    PBX stores them, ignores them or wants ``X@odata.bind`` is UNCONFIRMED (3cx-xapi.md §3.1, §3.7).
+    ``forms``: option -> encode(value) -> the ``X@odata.bind`` payload fragment."""
+    return ReadBack(read, forms=forms, refused=_refused, hint=CONFIRM_HINT)
+
+
+def bind_users(client, api, option):
+    """The other wire form of a membership list: ``{"Agents@odata.bind": ["Users(41)", ...]}``."""
+    return lambda numbers: {api + "@odata.bind": user_references(client, option, numbers)}
+
+
+def bind_trunk(trunk_id):
+    """The other wire form of InboundRule.TrunkDN: ``{"TrunkDN@odata.bind": "Trunks(7)"}``."""
+    return {"TrunkDN@odata.bind": "Trunks(%d)" % trunk_id}
+
+
 # ---------------------------------------------------------------------------- queue / ring group
 
 
@@ -471,4 +515,6 @@ def run_numbered_group(module, spec):
     def update(cur, payload):
         client.patch("/%s(%s)" % (spec.collection, cur["Id"]), payload)
 
-    return engine.present(current, create=create, update=update, name=p["number"], find=lookup)
+    # Whether the PBX stores the members written inline is UNCONFIRMED: a write is read back.
+    confirm = confirmed_navigation(lambda _obj: lookup(), {members_option: bind_users(client, spec.members_api, members_option)})
+    return engine.present(current, create=create, update=update, name=p["number"], find=lookup, confirm=confirm)

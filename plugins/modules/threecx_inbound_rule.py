@@ -111,7 +111,11 @@ options:
 notes:
   - The trunk is written as C(TrunkDN) holding only the trunk's id (an object with C(Id)), which is
     how the API document spells the C(Pbx.Peer) property. That a real PBX accepts this form, rather
-    than an C(@odata.bind) reference, is not confirmed.
+    than an C(@odata.bind) reference, is not confirmed. So after a write the rule is read back; a
+    C(TrunkDN) the PBX ignored, or a write it refused with 400, is sent once more as
+    C(TrunkDN@odata.bind) (C(Trunks(<id>))); if the PBX still does not show the trunk, or any other
+    field sent, the module fails naming the field, the forms tried and what it read back. Only
+    writes pay for this read.
   - Office hours themselves (C(Hours)) are not changed; they follow the PBX's or department's office hours.
 seealso:
   - module: voip.threecx_twilio.threecx_queue
@@ -206,7 +210,9 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routi
     Mapped,
     MissingReference,
     assume_in_check_mode,
+    bind_trunk,
     check_destination_if_changed,
+    confirmed_navigation,
     destination_field,
     find_trunk,
     referenced_trunk,
@@ -314,6 +320,8 @@ def main():
             update=lambda cur, payload: client.patch("%s(%s)" % (PATH, cur["Id"]), payload),
             name=did,
             find=lambda: lookup(client, did),
+            # How TrunkDN is written is UNCONFIRMED (3cx-xapi.md §3.7): a write is read back.
+            confirm=confirmed_navigation(lambda _obj: lookup(client, did), {"trunk_id": bind_trunk}),
         )
         if trunk is not None:
             result["inbound_rule"]["trunk"] = trunk_name(trunk)

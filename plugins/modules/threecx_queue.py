@@ -121,6 +121,11 @@ options:
 notes:
   - The mapping of O(ring_timeout) to C(RingTimeout) and O(queue_timeout) to C(MasterTimeout) is
     inferred from the PBX's defaults (30 s and 1800 s) and not stated by the API document.
+  - C(Agents) is a navigation property; whether a PBX stores it written inline is not confirmed. So
+    after a write the queue is read back; agents the PBX ignored, or a write it refused with 400,
+    are sent once more as C(Agents@odata.bind) (C(Users(<id>)) references); if the PBX still does
+    not show them, or any other field sent, the module fails naming the field, the forms tried and
+    what it read back. Only writes pay for this read.
 seealso:
   - module: voip.threecx_twilio.threecx_ring_group
   - module: voip.threecx_twilio.threecx_inbound_rule

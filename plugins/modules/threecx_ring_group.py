@@ -99,6 +99,12 @@ options:
     type: list
     elements: str
     version_added: 0.2.0
+notes:
+  - C(Members) is a navigation property; whether a PBX stores it written inline is not confirmed. So
+    after a write the ring group is read back; members the PBX ignored, or a write it refused with
+    400, are sent once more as C(Members@odata.bind) (C(Users(<id>)) references); if the PBX still
+    does not show them, or any other field sent, the module fails naming the field, the forms tried
+    and what it read back. Only writes pay for this read.
 seealso:
   - module: voip.threecx_twilio.threecx_queue
   - module: voip.threecx_twilio.threecx_inbound_rule

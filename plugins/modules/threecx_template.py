@@ -401,8 +401,8 @@ def main():
                 p["display_name"] = stem(name)
             result = engine.present(
                 current,
-                create=lambda payload: client.post(cat.TEMPLATES_PATH, payload),
-                update=lambda _c, payload: client.patch(path, payload),
+                create=cat.template_write(lambda payload: client.post(cat.TEMPLATES_PATH, payload), name),
+                update=cat.template_write(lambda _c, payload: client.patch(path, payload), name),
                 predict=lambda payload: payload,
                 find=lambda: client.get_or_none(path),
                 name=name,

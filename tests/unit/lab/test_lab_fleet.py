@@ -27,7 +27,7 @@ from lab.threecx.fleet import IP_FIRST, IP_LAST, FleetFull, PbxFleet
 pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[3]
-DESCRIPTOR_KEYS = {"url", "client_id", "client_secret", "version", "control_url", "public_ip"}
+DESCRIPTOR_KEYS = {"url", "client_id", "client_secret", "version", "control_url", "public_ip", "variants"}
 
 
 def run_lab(args: list[str], home: Path, cache: Path, check: bool = True) -> subprocess.CompletedProcess:

@@ -222,6 +222,25 @@ def test_list_follows_next_link_and_skip_paging():
     assert [q["Id"] for q in client.list("/Queues", page_size=2)] == [1, 2, 3, 4]
 
 
+def test_list_pages_on_the_count_when_the_pbx_cuts_silently():
+    # Variant paging-silent of the lab: a page limit of the PBX's own and no nextLink. The count says more.
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "/Users?%24count=true", Reply(200, {"@odata.count": 5, "value": [{"Id": 1}, {"Id": 2}]}))
+    adapter.on("GET", "%24skip=2", Reply(200, {"@odata.count": 5, "value": [{"Id": 3}, {"Id": 4}]}))
+    adapter.on("GET", "%24skip=4", Reply(200, {"@odata.count": 5, "value": [{"Id": 5}]}))
+    client, _ignored = make_client(adapter)
+    assert [u["Id"] for u in client.list("/Users")] == [1, 2, 3, 4, 5]
+
+
+def test_list_in_one_page_is_one_read_and_a_pbx_without_count_is_trusted():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "/Users?%24count=true", Reply(200, {"@odata.count": 2, "value": [{"Id": 1}, {"Id": 2}]}))
+    adapter.on("GET", "/Groups?%24count=true", Reply(200, {"value": [{"Id": 7}]}))
+    client, _ignored = make_client(adapter)
+    assert len(client.list("/Users")) == 2 and len(client.list("/Groups")) == 1
+    assert len([s for s in adapter.sent if s[0] == "GET"]) == 2
+
+
 @pytest.mark.parametrize(
     "version,queue_path,trunk_path",
     [

@@ -160,6 +160,27 @@ def test_create_copies_the_built_in_and_binds_the_four_header_parts(pbx, monkeyp
     assert SECRET not in json.dumps(result)
 
 
+@pytest.mark.parametrize("status", [403, 404, 405, 501])
+def test_a_pbx_that_takes_templates_only_as_a_file_says_how_to_import_it(pbx, monkeypatch, status):
+    # Lab variant template-file-only (issue 14): POST /TrunkTemplates is UNCONFIRMED (3cx-xapi.md §3.5).
+    catalogues(pbx)
+    missing(pbx)
+    pbx.on("POST", "/TrunkTemplates", Reply(status, {"error": {"code": str(status), "message": "not allowed"}}))
+    kind, result = run(monkeypatch)
+    assert kind == "fail", result
+    assert result["msg"].startswith("provider template twilio.pv.xml: this PBX does not take templates through the XAPI")
+    assert "HTTP %d: not allowed" % status in result["msg"] and "Import Provider" in result["msg"]
+    assert [m for m, _p, _b in writes(pbx)] == ["POST"]
+
+
+def test_a_bad_template_is_the_pbx_s_own_400(pbx, monkeypatch):
+    catalogues(pbx)
+    missing(pbx)
+    pbx.on("POST", "/TrunkTemplates", Reply(400, {"error": {"code": "400", "message": "bad XML"}}))
+    kind, result = run(monkeypatch)
+    assert kind == "fail" and "bad XML" in result["msg"] and "does not take templates" not in result["msg"]
+
+
 def test_create_in_check_mode_writes_nothing_and_predicts_the_same(pbx, monkeypatch):
     catalogues(pbx)
     missing(pbx)
@@ -255,7 +276,8 @@ def test_converged_template_reads_the_template_and_the_parameter_catalogue_only(
     existing(pbx, desired_xml())
     kind, result = run(monkeypatch, codecs=["pcmu", "pcma", "g729"])
     assert kind == "exit" and result["changed"] is False
-    reads = [requests.utils.unquote(u.split("/xapi/v1")[1]) for m, u, _h, _b in pbx.sent if m == "GET"]
+    # Paths only: lists ask for $count=true (the client pages on the count where no nextLink says more).
+    reads = [requests.utils.unquote(u.split("/xapi/v1")[1].split("?")[0]) for m, u, _h, _b in pbx.sent if m == "GET"]
     # The codecs it already lists (in any case) are not checked against /Defs/Codecs again.
     assert reads == ["/TrunkTemplates('%s')" % NAME, "/Defs/GatewayParameters", "/Defs/GatewayParameterValues"]
 
@@ -269,7 +291,7 @@ def test_new_codecs_of_an_existing_template_are_checked_before_the_write(pbx, mo
     pbx.on("PATCH", "/TrunkTemplates('twilio.pv.xml')", Reply(204))
     kind, result = run(monkeypatch, codecs=["PCMA", "PCMU"])
     assert kind == "exit" and result["changed"] is True and result["template"]["codecs"] == ["PCMA", "PCMU"]
-    assert sum(1 for m, u, _h, _b in pbx.sent if m == "GET" and u.endswith("/Defs/Codecs")) == 2
+    assert sum(1 for m, u, _h, _b in pbx.sent if m == "GET" and u.split("?")[0].endswith("/Defs/Codecs")) == 2
 
 
 def test_converged_in_check_mode(pbx, monkeypatch):
