@@ -387,6 +387,13 @@ def user_references(client, option, numbers):
     return ["Users(%d)" % ids[n] for n in wanted]
 
 
+def confirmed_write(read):
+    """A :class:`ReadBack` for a write whose effect is inferred, not confirmed, and that has no other
+    wire form to try (E164Settings: 3cx-xapi.md §3.8). A field the PBX does not show after the write
+    fails naming it, instead of a silent ``changed``."""
+    return ReadBack(read, hint=CONFIRM_HINT)
+
+
 def confirmed_navigation(read, forms):
     """A :class:`ReadBack` for an entity whose navigation properties (x-ms-navigationProperty in the
     vendor document: Queue.Agents, RingGroup.Members, InboundRule.TrunkDN) are written inline: whether a

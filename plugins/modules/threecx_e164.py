@@ -79,6 +79,9 @@ options:
 notes:
   - Nothing is written when every option you set already has its value, so a second run reports
     no change and sends only reads.
+  - Which field the UI's "Process E164 numbers" is, and that a PATCH of C(/E164Settings) takes, are inferred
+    from the API document, not confirmed. So after a write the settings are read back; a field the PBX
+    does not show fails the task naming it and what was read back. Only writes pay for this read.
 seealso:
   - name: 3CX Configuration API
     description: The XAPI reference.
@@ -175,6 +178,7 @@ diff:
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import KIND_STR, Engine, Field, FieldMap
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import confirmed_write
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import E164
 
 PATH = "/E164Settings"
@@ -200,7 +204,11 @@ def main():
     engine = Engine(module, FIELDS, result_key="e164", kind="E164 settings")
     with module.api_errors():
         current = module.client.get(PATH)
-        result = engine.present(current, update=lambda _current, payload: module.client.patch(PATH, payload))
+        result = engine.present(
+            current,
+            update=lambda _current, payload: module.client.patch(PATH, payload),
+            confirm=confirmed_write(lambda _obj: module.client.get(PATH)),
+        )
     module.exit_json(**result)
 
 

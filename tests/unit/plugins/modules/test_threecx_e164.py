@@ -55,13 +55,25 @@ def test_check_mode_predicts_the_change_and_writes_nothing(pbx, monkeypatch):
     assert xapi_writes(pbx) == []
 
 
-def test_apply_sends_only_the_changed_field(pbx, monkeypatch):
-    pbx.always("GET", "/E164Settings", Reply(200, SETTINGS)).on("PATCH", "/E164Settings", Reply(204))
+def test_apply_sends_only_the_changed_field_and_reads_it_back(pbx, monkeypatch):
+    pbx.on("GET", "/E164Settings", Reply(200, SETTINGS)).on("PATCH", "/E164Settings", Reply(204))
+    pbx.on("GET", "/E164Settings", Reply(200, dict(SETTINGS, Enabled=False)))
     kind, result = run(monkeypatch, process_e164=False, country_code="1", area_code="")
     assert kind == "exit" and result["changed"] is True
     assert xapi_writes(pbx) == [("PATCH", "/E164Settings", '{"Enabled": false}')]
     assert result["msg"] == "E164 settings updated (process_e164)"
     assert result["e164"]["country_code"] == "1"
+    assert [r[0] for r in pbx.sent if "/E164Settings" in r[1]] == ["GET", "PATCH", "GET"]  # one read after the write
+
+
+def test_a_write_the_pbx_does_not_show_fails_naming_the_field(pbx, monkeypatch):
+    # E164Settings.Enabled as "Process E164 numbers" is inferred: a PBX that answers the PATCH and
+    # keeps the old value must not give a silent changed.
+    pbx.always("GET", "/E164Settings", Reply(200, SETTINGS)).on("PATCH", "/E164Settings", Reply(204))
+    kind, result = run(monkeypatch, process_e164=False)
+    assert kind == "fail"
+    assert "process_e164 (Enabled)" in result["msg"] and "does not show it" in result["msg"] and "reads back True" in result["msg"]
+    assert len(xapi_writes(pbx)) == 1  # no other wire form to try: sent once
 
 
 def test_converged_settings_change_nothing_and_send_only_reads(pbx, monkeypatch):
