@@ -350,3 +350,59 @@ def test_a_current_pbx_refusing_its_number_key_is_an_error_not_absent():
         client.get_by_number("Queues", "800")
     assert caught.value.status == 400
     assert "GetByNumber" not in " ".join(read_paths(adapter))
+
+
+# ---- a connect that never reached the PBX sent nothing: a create is retried, not called ambiguous
+
+
+def refused_connect():
+    """The very exception requests raises for a refused connect (a real socket to a closed port)."""
+    import socket
+
+    import requests
+
+    with socket.socket() as probe:  # bind then close: the port is free and nobody listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        requests.post("http://127.0.0.1:%d/xapi/v1/Queues" % port, timeout=5)
+    except rexc.ConnectionError as exc:
+        return exc
+    raise AssertionError("a closed port accepted a connection")
+
+
+def connect_timeout():
+    """What requests raises when the TCP connect times out (urllib3's ConnectTimeoutError, wrapped as requests does)."""
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+    cause = ConnectTimeoutError(None, "Connection to pbx.example.test timed out. (connect timeout=30)")
+    return rexc.ConnectTimeout(MaxRetryError(None, URL + "/xapi/v1/Queues", cause))
+
+
+@pytest.mark.parametrize("failure", [refused_connect, connect_timeout], ids=["refused", "connect-timeout"])
+def test_a_create_whose_connect_failed_was_not_sent_and_is_retried(failure):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/xapi/v1/Queues", Reply(raise_exc=failure()), Reply(201, {"Id": 5}))
+    client, sleep = make_client(adapter)
+    assert client.post("/Queues", {"Name": "x"}) == {"Id": 5}
+    assert len([s for s in adapter.sent if s[1].endswith("/Queues")]) == 2 and len(sleep.delays) == 1
+
+
+@pytest.mark.parametrize("failure", [refused_connect, connect_timeout], ids=["refused", "connect-timeout"])
+def test_a_create_that_never_connected_is_not_reported_as_ambiguous(failure):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.always("POST", "/xapi/v1/Queues", Reply(raise_exc=failure()))
+    client, sleep = make_client(adapter, retries=2)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.post("/Queues", {"Name": "x"})
+    assert not isinstance(err.value, t.ThreeCXAmbiguousWrite), "nothing reached the PBX: the create is known not to have landed"
+    assert "no reply from" in str(err.value) and len(sleep.delays) == 2
+
+
+def test_a_read_timeout_on_a_create_is_ambiguous_and_not_sent_again():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/xapi/v1/Queues", Reply(raise_exc=rexc.ReadTimeout("Read timed out. (read timeout=30)")))
+    client, sleep = make_client(adapter)
+    with pytest.raises(t.ThreeCXAmbiguousWrite):
+        client.post("/Queues", {"Name": "x"})
+    assert len([s for s in adapter.sent if s[1].endswith("/Queues")]) == 1 and sleep.delays == []

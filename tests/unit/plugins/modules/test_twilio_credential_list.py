@@ -152,3 +152,23 @@ def test_faults_converge_without_duplicates(fake, monkeypatch):
     fake.sent.clear()
     kind, again = run(monkeypatch, credentials=creds)
     assert again["changed"] is False and fake.writes() == []
+
+
+def test_the_password_sub_option_is_no_log_so_ansible_masks_it_in_what_the_module_prints(fake, monkeypatch, capsys):
+    """ansible-core itself masks a no_log value wherever it appears in the printed result (the invocation's module_args, a
+    message): run main() with the real exit_json, as a task does, and read what it printed."""
+    from ansible.module_utils.common.parameters import PASS_VARS
+
+    from tests.unit.plugins.modtest import module_args
+
+    args = dict(CONN, friendly_name=NAME, credentials=[{"username": "acme-3cx", "password": PW1}])
+    if "inject_invocation" in PASS_VARS:  # ansible-core 2.19+ prints the invocation when the controller asks (-v)
+        args["_ansible_inject_invocation"] = True
+    with module_args(args), pytest.raises(SystemExit) as done:
+        twilio_credential_list.main()
+    assert done.value.code == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed)
+    assert PW1 not in printed
+    assert result["invocation"]["module_args"]["credentials"] == [{"username": "acme-3cx", "password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}]
+    assert not [w for w in result.get("warnings", []) if "no_log" in w], result.get("warnings")
