@@ -70,6 +70,7 @@ options:
     description:
       - Accept entries that together cover more than a /16. An IP access control list should hold the PBX's public
         addresses; a wide range admits anyone in it to the SIP Domain.
+      - Ranges it lets through are named in a warning on every run.
     type: bool
     default: false
     version_added: 0.2.0

@@ -169,3 +169,12 @@ def test_faults_converge_without_duplicates(fake, monkeypatch):
 def test_no_secret_in_results(fake, monkeypatch):
     results = [run(monkeypatch, ip_addresses=["203.0.113.10"], _ansible_diff=True)[1], run(monkeypatch, ip_addresses=["bad"])[1]]
     assert TOKEN not in json.dumps(results)
+
+
+def test_wide_ranges_allowed_are_made_with_a_warning_naming_both_options(fake, monkeypatch):
+    from ansible.module_utils.common.warnings import get_warning_messages
+
+    kind, res = run(monkeypatch, ip_addresses=["0.0.0.0/1", "128.0.0.0/1"], allow_wide_ranges=True)
+    assert kind == "exit" and res["changed"] is True, res
+    said = [w for w in get_warning_messages() if "allow_wide_ranges is true" in w]
+    assert said and "ip_addresses together cover 4294967296 addresses" in said[-1], said
