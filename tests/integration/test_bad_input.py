@@ -13,7 +13,6 @@ refused without the option, and with it the module warns naming both options and
 
 from __future__ import annotations
 
-import importlib
 import json
 import re
 
@@ -21,7 +20,7 @@ import pytest
 from ansible.module_utils.common.warnings import get_warning_messages
 
 from tests.support.bad_inputs import ACCEPTED, CASES, arguments
-from tests.unit.plugins.modtest import run_module
+from tests.support.in_process import LabModules, module_side, run
 
 pytestmark = pytest.mark.lab
 
@@ -31,67 +30,15 @@ def test_the_suite_has_over_100_cases_over_every_module_with_a_declared_input():
     assert {c[1] for c in CASES} == set(arguments.__globals__["GOOD"])
 
 
-class BadInputLab:
-    def __init__(self, lab):
-        self.lab = lab
-        endpoints = lab.endpoints
-        us1 = endpoints["twilio"]["accounts"]["us1"]
-        self.connections = {
-            "twilio": dict(
-                account_sid=us1["account_sid"],
-                auth_token=us1["auth_token"],
-                region="us1",
-                api_base_url=endpoints["twilio_api_base_url"],
-                ca_bundle=endpoints["ca_bundle"],
-            ),
-            "threecx": dict(
-                url=endpoints["threecx"]["url"],
-                client_id=endpoints["threecx"]["client_id"],
-                client_secret=endpoints["threecx"]["client_secret"],
-                ca_path=endpoints["ca_bundle"],
-            ),
-        }
-
-    def connection(self, module):
-        return self.connections[module.split("_", 1)[0]]
-
-    def marks(self):
-        return {name: (self.log(name, 0) or [{"seq": 0}])[-1]["seq"] for name in self.lab.control_urls}
-
-    def log(self, name, since):
-        with self.lab._session() as session:
-            reply = session.get(self.lab.control_urls[name] + "/requests", params={"since": since}, timeout=60)
-        assert reply.status_code == 200
-        return reply.json()
-
-    def sent_since(self, marks):
-        return [(name, e["method"], e["path"]) for name, seq in marks.items() for e in self.log(name, seq)]
-
-
 @pytest.fixture(scope="module")
 def bad_lab(lab):
     lab.reset()
-    return BadInputLab(lab)
+    return LabModules(lab)
 
 
 @pytest.fixture
 def in_process(monkeypatch, tmp_path):
-    """What a module sees on a managed node: its own warnings in its result, a private token cache."""
-    try:
-        from ansible.module_utils import _internal as ansible_internal
-    except ImportError:  # ansible-core before 2.19
-        ansible_internal = None
-    if ansible_internal is not None and hasattr(ansible_internal, "is_controller"):
-        monkeypatch.setattr(ansible_internal, "is_controller", False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    for var in ("TWILIO_API_BASE_URL", "TWILIO_REGION", "TWILIO_AUTH_TOKEN", "TWILIO_API_KEY", "TWILIO_API_SECRET", "TWILIO_CA_BUNDLE"):
-        monkeypatch.delenv(var, raising=False)
-    return monkeypatch
-
-
-def run(module, args, monkeypatch):
-    main = importlib.import_module("ansible_collections.voip.threecx_twilio.plugins.modules." + module).main
-    return run_module(main, args, monkeypatch)
+    return module_side(monkeypatch, tmp_path)
 
 
 def names(message, option):
