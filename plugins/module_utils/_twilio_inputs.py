@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._duplicates import DUPLICATES_OPTION
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import DEFAULT_SETTLE_SECONDS
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
     ModuleInput,
@@ -159,6 +160,7 @@ IP_ACL = CONNECTION.extended(
         ip_addresses=dict(type="list", elements="raw"),
         purge_ip_addresses=dict(type="bool", default=True),
         allow_wide_ranges=dict(type="bool", default=False),
+        duplicates=DUPLICATES_OPTION,
     ),
     checks=(check_list_name(255), check_acl_entries),
 )
@@ -207,6 +209,7 @@ CREDENTIAL_LIST = CONNECTION.extended(
             no_log=False,
         ),
         purge_credentials=dict(type="bool", default=False),
+        duplicates=DUPLICATES_OPTION,
     ),
     checks=(check_list_name(64), check_credentials_entries),
 )

@@ -102,3 +102,41 @@ def test_a_settle_time_shorter_than_the_delay_says_it_may_still_appear_and_the_n
         never_says_nothing_was_made(again)
         assert kind == "exit", again
         assert len(objects(labmods, module)) == 1
+
+
+def test_the_issues_duplicate_is_listed_and_adopt_oldest_deletes_the_late_empty_list(labmods, monkeypatch):
+    """Issue 16 as reported: the advised re-run made a second list while the first create was still held.
+
+    settle_timeout 0 stands for a re-run that comes before the held create lands (no settle time
+    can cover every delay). The run after it lands fails listing both lists; adopt_oldest keeps the
+    re-run's list (the oldest, with the credential) and deletes the late one, which holds nothing.
+    """
+    module = "twilio_credential_list"
+    args = dict(labmods.connection(module), timeout=READ_TIMEOUT, settle_timeout=0, **CASES[module]["args"])
+    delay_the_create(labmods, module)
+    started = time.monotonic()
+    kind, first = run(module, args, monkeypatch)
+    assert kind == "fail" and "may still appear" in first["msg"], first
+    kind, rerun = run(module, args, monkeypatch)
+    assert kind == "exit" and rerun["changed"] is True, rerun
+    kept = rerun["credential_list"]["sid"]
+    time.sleep(max(0.0, DELAY + 1 - (time.monotonic() - started)))  # until the held create has landed
+    lists = objects(labmods, module)
+    assert len(lists) == 2
+    late = next(item["sid"] for item in lists if item["sid"] != kept)
+    marks = labmods.marks()
+    kind, listed = run(module, args, monkeypatch)
+    assert kind == "fail" and "2 credential lists are named" in listed["msg"], listed
+    for item in lists:
+        assert "%s (created %s" % (item["sid"], item["date_created"]) in listed["msg"], listed["msg"]
+    assert "%s (created %s, empty)" % (late, next(i["date_created"] for i in lists if i["sid"] == late)) in listed["msg"]
+    assert [m for _v, m, _p in labmods.sent_since(marks) if m != "GET"] == []
+    kind, check = run(module, dict(args, duplicates="adopt_oldest", _ansible_check_mode=True), monkeypatch)
+    assert kind == "exit" and check["duplicates_deleted"] == [late] and len(objects(labmods, module)) == 2
+    kind, adopted = run(module, dict(args, duplicates="adopt_oldest"), monkeypatch)
+    assert kind == "exit" and adopted["duplicates_deleted"] == [late] and adopted["credential_list"]["sid"] == kept, adopted
+    assert [item["sid"] for item in objects(labmods, module)] == [kept]
+    kind, again = run(module, dict(args, duplicates="adopt_oldest"), monkeypatch)
+    assert kind == "exit" and again["changed"] is False
+    for result in (first, rerun, listed, check, adopted, again):
+        never_says_nothing_was_made(result)
