@@ -519,4 +519,4 @@ def main(argv):
 if __name__ == "__main__":
     import sys
 
-    sys.exit(main(sys.argv[1:]))
+    raise SystemExit(main(sys.argv[1:]))
