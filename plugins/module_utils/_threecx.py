@@ -411,7 +411,7 @@ class ThreeCXClient:
 
     # ---- transport
 
-    def _send(self, method, full_url, path, params=None, json_body=None, data=None, idempotent=None, auth=True, token=None, throttle_statuses=()):
+    def _send(self, method, full_url, path, params=None, json_body=None, data=None, idempotent=None, auth=True, token=None):
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         headers = {"Accept": "application/json"}
@@ -438,7 +438,7 @@ class ThreeCXClient:
                 cls = ThreeCXAmbiguousWrite if sent and not idempotent else ThreeCXError
                 raise cls("3CX XAPI %s %s: no reply from %s (%s)" % (method, path, self.url, _short(exc)), method=method, path=path)
             self.calls.append((method, path, response.status_code))
-            status = 429 if response.status_code in throttle_statuses else response.status_code
+            status = response.status_code
             if status >= 400 and self.retry.may_retry(attempt, status, idempotent):
                 self.retry.wait(attempt, response.headers.get("Retry-After"))
                 attempt += 1
