@@ -2,7 +2,7 @@
 
 Reported: both runs read "no template", both created it, and the second got HTTP 409 "already
 exists" and failed. Here two ansible-playbook processes run threecx_template at once against the
-lab's PBX. The lab holds the first create to arrive for 10 s (a ``delay`` fault, below the
+lab's PBX. The lab holds the first create to arrive for 20 s (a ``delay`` fault, below the
 client's 30 s read timeout) before it performs it: the other run reads "no template" in that
 window and creates it, so the held create then meets the PBX's own 409. Both runs must succeed,
 the PBX must hold the template once, and its log must show the two creates, one 201 and one 409.
@@ -21,7 +21,7 @@ import yaml
 from tests.support.collection import collections_path
 
 TEMPLATE = "race-twilio.pv.xml"
-HOLD = 10
+HOLD = 20
 AMBIENT_PREFIXES = ("TWILIO_", "THREECX_", "ANSIBLE_", "VOIP_", "AWX_")
 
 pytestmark = pytest.mark.lab
