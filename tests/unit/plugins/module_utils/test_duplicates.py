@@ -62,3 +62,44 @@ def test_fold_says_what_was_deleted_in_the_message_the_result_and_the_diff():
     assert folded["msg"].endswith("; newer empty duplicate deleted: CL00")
     assert folded["diff"] == {"before": {"duplicates": ["CL00"]}, "after": {"duplicates": []}}
     assert KEY.fold(result, []) is result
+
+
+# ---- found by scripts/mutation (docs/testing.md): messages, orders and defaults the tests above let change
+
+
+def test_the_defaults_are_twilio_fields_and_check_mode_is_off():
+    key = NaturalKey("IP access control list", "friendly_name")  # built here: a module-level object is built before a mutant is on
+    deleted = []
+    old = {"sid": "AL1", "date_created": OLD["date_created"]}
+    new = {"sid": "AL2", "date_created": NEW["date_created"]}
+    assert key.one([new, old], "adopt_oldest", count=lambda i: 0, delete=deleted.append, key="k") == (old, ["AL2"])
+    assert deleted == [new]
+    with pytest.raises(ValueError) as err:
+        key.one([new, dict(old, date_created=None)], "fail", count=lambda i: 1, delete=None, key="k")
+    assert str(err.value).startswith(
+        "friendly_name: 2 IP access control lists are named 'k': AL2 (created Wed, 02 Dec 2026 09:00:00 +0000, 1 entry), "
+        "AL1 (created at an unknown time, 1 entry). Ansible cannot tell which one is meant: delete or rename all but one, or set "
+        "duplicates: adopt_oldest to keep the oldest and delete the newer ones that hold nothing"
+    )
+
+
+def test_same_times_are_listed_by_id_and_the_refusals_say_why():
+    tie = [dict(MID, sid="CL09", date_created=OLD["date_created"]), OLD]
+    with pytest.raises(ValueError) as err:
+        resolve(tie, "adopt_oldest", {})
+    assert "'acme': CL01 (created" in str(err.value) and str(err.value).endswith(
+        ". duplicates: adopt_oldest cannot tell which one is the oldest (same or unknown creation time); delete or rename all but one"
+    )
+    with pytest.raises(ValueError) as err:
+        resolve([OLD, MID, NEW], "adopt_oldest", {"CL02": 1, "CL00": 2})
+    assert str(err.value).endswith(
+        ". duplicates: adopt_oldest keeps CL01 and deletes only newer duplicates that hold nothing; CL02, CL00 hold entries and may be "
+        "in use: move or delete them by hand"
+    )
+
+
+def test_fold_keeps_the_diff_and_says_the_plural():
+    result = {"changed": True, "msg": "m", "diff": {"before": {"state": "absent"}, "after": {"state": "present"}}}
+    folded = KEY.fold(result, ["CL02", "CL00"])
+    assert folded["msg"] == "m; newer empty duplicates deleted: CL02, CL00"
+    assert folded["diff"] == {"before": {"state": "absent", "duplicates": ["CL02", "CL00"]}, "after": {"state": "present", "duplicates": []}}
