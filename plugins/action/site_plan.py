@@ -50,6 +50,10 @@ class ActionModule(ActionBase):
         secrets = [to_text(variables[name]) for name in _site.SECRET_VARIABLES if isinstance(variables.get(name), str)]
         secrets += [to_text(c.get("password")) for c in variables.get("twilio_sip_domain_credentials") or [] if isinstance(c, dict)]
         plan["problems"] = [self._mask(p, secrets) for p in problems]
+        plan["warnings"] = [self._mask(w, secrets) for w in plan.get("warnings", [])]
+        if plan["warnings"]:
+            # Values an allow_* variable let through: said once per site, before any request.
+            result["warnings"] = list(plan["warnings"])
         site = task_vars.get("inventory_hostname", "this site")
         result["changed"] = False
         if problems:

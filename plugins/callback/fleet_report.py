@@ -459,3 +459,64 @@ def write_report(report, directory):
         os.rename(tmp, path)
         paths.append(path)
     return paths
+
+
+def merge_reports(reports):
+    """One fleet report from the reports of slices of one run (AWX job slicing): sites once each, totals added.
+
+    Slices partition the sites, so a site in two reports is an error, and so are reports of a
+    check run and a real one together (their statuses mean different things).
+    """
+    if not reports:
+        raise ValueError("no report to merge")
+    modes = set(bool(r.get("check_mode")) for r in reports)
+    if len(modes) > 1:
+        raise ValueError("the reports mix check mode and real runs; merge the slices of one run")
+    sites = []
+    seen = {}
+    for index, report in enumerate(reports):
+        for site in report.get("sites") or []:
+            if site["site"] in seen:
+                raise ValueError("site %s is in report %d and report %d; slices list each site once" % (site["site"], seen[site["site"]] + 1, index + 1))
+            seen[site["site"]] = index
+            sites.append(site)
+    totals = {}
+    for site in sites:
+        totals[site["status"]] = totals.get(site["status"], 0) + 1
+    merged = {
+        "generated_at": datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0).isoformat(),
+        "playbook": reports[0].get("playbook"),
+        "check_mode": modes.pop(),
+        "totals": totals,
+        "sites": sorted(sites, key=lambda s: s["site"]),
+        "slices": len(reports),
+    }
+    items = go_live_columns(merged["sites"])
+    if items:
+        merged["go_live_items"] = items
+    return merged
+
+
+def main(argv):
+    """``merge OUT_DIR REPORT.json...``: the merged report written to OUT_DIR (fleet-report.json, .md, .html)."""
+    if len(argv) < 3 or argv[0] != "merge":
+        print("usage: python -m ansible_collections.voip.threecx_twilio.plugins.callback.fleet_report merge OUT_DIR REPORT.json...")
+        return 2
+    reports = []
+    for path in argv[2:]:
+        with open(path) as handle:
+            reports.append(json.load(handle))
+    try:
+        merged = merge_reports(reports)
+    except ValueError as exc:
+        print("fleet_report merge: %s" % exc)
+        return 1
+    for path in write_report(merged, argv[1]):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    raise SystemExit(main(sys.argv[1:]))

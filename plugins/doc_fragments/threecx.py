@@ -23,8 +23,8 @@ options:
       - Client ID of the API integration (Admin Console > Integrations > API), which must have
         I(3CX Configuration API Access) and a system-wide role (System Owner or System Admin).
       - 3CX keeps only one active token per client ID. This collection shares one cached token
-        between parallel runs on the same controller; runs on several controllers with the
-        same client ID revoke each other's tokens and recover by fetching a new one once.
+        between parallel runs that use the same O(token_cache_dir) (by default, those on one controller);
+        runs with separate caches revoke each other's tokens (see O(token_cache_dir)).
       - If not set, the value of the E(THREECX_CLIENT_ID) environment variable is used.
     type: str
     required: true
@@ -32,8 +32,7 @@ options:
     description:
       - The API key shown once when the integration was created.
       - It is never logged, returned, shown in a diff or written to the token cache. The bearer
-        token is cached in a file readable only by its owner under
-        C($XDG_CACHE_HOME/voip.threecx_twilio/xapi-tokens/) (default C(~/.cache/...)), keyed by
+        token is cached in a file readable only by its owner in O(token_cache_dir), keyed by
         O(url) and O(client_id), with a salted verifier so that it is only reused with the same secret.
       - If not set, the value of the E(THREECX_CLIENT_SECRET) environment variable is used.
     type: str
@@ -72,6 +71,18 @@ options:
         another run made the object meanwhile adopts that object. From 0 to 600.
     type: int
     default: 60
+    version_added: 0.2.0
+  token_cache_dir:
+    description:
+      - The directory of the bearer-token cache (made with mode 0700 if missing). Runs that share it share one token per
+        O(url) and O(client_id), fetched under a file lock.
+      - 3CX keeps one active token per client ID, so runs with separate caches (two controllers, or AWX jobs in their own
+        containers) revoke each other's tokens. Give each controller its own API client, or point every run at one cache on
+        a shared volume (see the collection's AWX guide). A run whose fresh token is refused, or whose token requests the PBX
+        refuses (HTTP 403), backs off with jitter for up to 60 s and then fails saying that another process uses the API client.
+      - If not set, the value of the E(THREECX_TOKEN_CACHE_DIR) environment variable is used, and without it
+        C($XDG_CACHE_HOME/voip.threecx_twilio/xapi-tokens/) (default C(~/.cache/...)).
+    type: path
     version_added: 0.2.0
 notes:
   - The XAPI needs a 3CX Enterprise (8SC+) licence.

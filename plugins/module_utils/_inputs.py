@@ -60,6 +60,8 @@ class Problems:
 
     def __init__(self, lenient=False, skip=(), mentions=()):
         self.messages = []
+        # Values accepted only because an allow_* option said so: the module warns about each.
+        self.warnings = []
         self.lenient = lenient
         self.skip = tuple(skip)
         self.mentions = tuple(mentions)
@@ -76,12 +78,7 @@ class Problems:
         return False
 
     def add(self, message):
-        # A 3,000-character paste is named, not echoed: long runs are cut to QUOTE characters.
-        message = re.sub(
-            r"\S{%d,}" % (QUOTE + 1),
-            lambda m: "%s... (%d characters)" % (m.group()[:QUOTE], len(m.group())),
-            message,
-        )
+        message = cut_quotes(message)
         if any(re.search(r"(?<![A-Za-z0-9_])%s(?![A-Za-z0-9_])" % re.escape(word), message) for word in self.mentions):
             return
         if any(message == label or message.startswith((label + " ", label + ":", label + "[", label + ".")) for label in self.skip):
@@ -89,9 +86,38 @@ class Problems:
         if message not in self.messages:
             self.messages.append(message)
 
+    def warn(self, message):
+        message = cut_quotes(message)
+        if message not in self.warnings:
+            self.warnings.append(message)
+
     def raise_any(self):
         if self.messages:
             raise ValueError("; ".join(self.messages))
+
+
+def validation_message(errors):
+    """One message from ansible-core's argument errors: each once, and none that another one already says.
+
+    An error whose text another error quotes in full (ansible-core's "dictionary requested, could not
+    parse JSON or key=value" inside "Elements value for option 'credentials' ... : dictionary requested ...")
+    adds nothing but the loss of the option's name, so it is left out.
+    """
+    texts = []
+    for error in errors:
+        text = cut_quotes(str(getattr(error, "msg", error)))
+        if text not in texts:
+            texts.append(text)
+    return "; ".join(t for t in texts if not any(t != other and t in other for other in texts))
+
+
+def cut_quotes(message):
+    """A 3,000-character paste is named, not echoed: runs longer than QUOTE characters are cut."""
+    return re.sub(
+        r"\S{%d,}" % (QUOTE + 1),
+        lambda m: "%s... (%d characters)" % (m.group()[:QUOTE], len(m.group())),
+        message,
+    )
 
 
 class Names:
@@ -172,8 +198,10 @@ class ModuleInput:
         return problems
 
     def check_params(self, params, n=OPTION_NAMES):
-        """In a module: run the checks on ``module.params``; ValueError with every problem."""
-        self.run_checks(params, n).raise_any()
+        """In a module: run the checks on ``module.params``; ValueError with every problem, else the warnings."""
+        problems = self.run_checks(params, n)
+        problems.raise_any()
+        return problems.warnings
 
     def validate(self, args, n=OPTION_NAMES, env_hint=True):
         """Validate ``args`` as the module would, before it runs: ``(params, problems)``.
@@ -200,6 +228,8 @@ class ModuleInput:
         self.run_checks(params, n, checks)
         for message in checks.messages:
             problems.add(message)
+        for message in checks.warnings:
+            problems.warn(message)
         # The module enforces its constraints (mutually_exclusive, required_if) too; they are
         # reported only when no check said more precisely what is wrong.
         if self.constraints and not problems.messages:

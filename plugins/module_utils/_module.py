@@ -20,6 +20,8 @@ import contextlib
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import validation_message
+
 
 def _merge_constraints(declared, given):
     merged = dict(declared)
@@ -52,11 +54,23 @@ class VendorModule(AnsibleModule):
         for name, option in self.connection.argument_spec.items():
             if not option.get("required") and option["type"] in ("str", "path") and self.params.get(name) == "":
                 self.params[name] = None
+        self._input_checked = True
         self.check_requirements()
         try:
-            module_input.check_params(self.params)
+            warnings = module_input.check_params(self.params)
         except ValueError as exc:
             self.fail_json(msg=str(exc))
+        for message in warnings:
+            self.warn(message)
+
+    def fail_json(self, msg, **kwargs):
+        # ansible-core fails on the first argument error, whose message may not name the option (a
+        # string where credentials, a list of dicts, belongs: "dictionary requested, could not
+        # parse JSON or key=value"); every error of that validation is worded instead.
+        result = getattr(self, "validation_result", None)
+        if result is not None and not getattr(self, "_input_checked", False) and result.errors and msg == result.errors.msg:
+            msg = validation_message(result.errors.errors)
+        super(VendorModule, self).fail_json(msg=msg, **kwargs)
 
     def check_requirements(self):
         """Fail with missing_required_lib when the vendor library is absent."""

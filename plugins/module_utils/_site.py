@@ -271,6 +271,8 @@ def _task(name, module_input, args, names, problems, secrets=None):
     _params, found = module_input.own.validate(full, Names(names))
     for message in found.messages:
         problems.add(message)
+    for message in found.warnings:
+        problems.warn(message)
     return {"module": name, "args": args}
 
 
@@ -657,5 +659,6 @@ def plan(variables, sides=SIDES):
                     require_plus=True,
                 )
     result["problems"] = list(problems.messages)
+    result["warnings"] = list(problems.warnings)
     result["ok"] = not problems.messages
     return result

@@ -58,6 +58,11 @@ SYSTEM_PARAMETERS_PATH = "/Defs/Pbx.GetSystemParameters()"
 # leaves with a token that dies in flight.
 TOKEN_EXPIRY_MARGIN = 30
 _VERIFIER_ITERATIONS = 20000
+# How long, in seconds of waiting, one module run backs off while another process holds the API
+# client's one active token (a fresh token refused, or /connect/token refusing with 403) before it
+# fails saying so.
+TOKEN_CONTENTION_SECONDS = 60
+# THREECX_TOKEN_CACHE_DIR is read by the token_cache_dir option (its env fallback), not here.
 
 
 class ThreeCXError(Exception):
@@ -180,6 +185,18 @@ def error_message(status, body, method, path):
 def default_cache_dir():
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
     return os.path.join(base, "voip.threecx_twilio", "xapi-tokens")
+
+
+def contention_message(client_id, waited, what, status_text):
+    """What a run says when it could not keep a token of ``client_id``: another process first, credentials last."""
+    return (
+        "%s for API client %r, and %d s of backing off did not help (%s). Another process is using the same API client: 3CX keeps "
+        "one active token per client ID, so each new token revokes the one before, and runs that do not share a token cache (two "
+        "controllers, or AWX jobs in their own containers) revoke each other's tokens until the PBX refuses token requests for a "
+        "while. Give each controller its own API client, or let them share one token cache (token_cache_dir, or "
+        "THREECX_TOKEN_CACHE_DIR, on a shared volume), and run again after the PBX's cool-down. Only if no other process uses "
+        "this API client: check client_id and client_secret (Admin Console > Integrations > API)" % (what, client_id, round(waited), status_text)
+    )
 
 
 class TokenCache:
@@ -309,6 +326,12 @@ class ThreeCXClient:
         if session is not None and verify is not None:
             self.session.verify = verify
         self._token = None
+        # Whether self._token was fetched by this client (not read from the cache): refused
+        # moments later, it was revoked by another process's newer token.
+        self._token_fresh = False
+        self.contention_seconds = TOKEN_CONTENTION_SECONDS
+        self._contention_waited = 0.0
+        self._contention_attempt = 0
         self._version = None
         self._system = None
         # (method, path, status) of every attempt: for debugging and for tests that count calls.
@@ -321,17 +344,27 @@ class ThreeCXClient:
 
     def _fetch_token(self):
         data = {"client_id": self.client_id, "client_secret": self._secret, "grant_type": "client_credentials"}
-        # 3CX refuses a burst of token requests for a while (seen as 403). A fetch never
-        # changes anything, so it is retried like a 429: with backoff, bounded.
-        status, body, headers = self._send(
-            "POST", self.url + TOKEN_PATH, TOKEN_PATH, data=data, idempotent=True, auth=False, throttle_statuses=(403,)
-        )
+        while True:
+            status, body, headers = self._send("POST", self.url + TOKEN_PATH, TOKEN_PATH, data=data, idempotent=True, auth=False)
+            if status != 403:
+                break
+            # 3CX refuses token requests for a while after a burst (seen as 403; its cause and length are
+            # UNCONFIRMED). A burst is what runs fighting over one API client make, so it is waited out
+            # with jitter for a bounded time, and then said first; a wrong secret is said last.
+            message, code, details = error_message(status, body, "POST", TOKEN_PATH)
+            if not self._contention_wait(headers.get("Retry-After")):
+                raise ThreeCXError(
+                    contention_message(self.client_id, self._contention_waited, "3CX refused new tokens", message),
+                    status=status,
+                    code=code,
+                    method="POST",
+                    path=TOKEN_PATH,
+                    details=details,
+                )
         if status != 200 or not isinstance(body, dict) or not body.get("access_token"):
             message, code, details = error_message(status, body, "POST", TOKEN_PATH)
-            if status in (400, 401, 403):
+            if status in (400, 401):
                 message += ". Check client_id and client_secret (Admin Console > Integrations > API)"
-                if status == 403:
-                    message += "; 3CX may also refuse tokens for a while after many requests"
             raise ThreeCXError(message, status=status, code=code, method="POST", path=TOKEN_PATH, details=details)
         # expires_in is minutes before 20.0.9 and seconds from 20.0.9.  The version is not
         # known before the first token, so trust the shorter reading (seconds): at worst we
@@ -343,12 +376,26 @@ class ThreeCXClient:
         token = body["access_token"]
         if self.token_cache is not None:
             self.token_cache.store(self.url, self.client_id, self._secret, token, lifetime)
+        self._token_fresh = True
         return token
+
+    def _contention_wait(self, retry_after=None):
+        """Back off (jitter, Retry-After honoured) within this run's bound; False once the bound is spent."""
+        left = self.contention_seconds - self._contention_waited
+        if left <= 0:
+            return False
+        seconds = min(self.retry.delay(self._contention_attempt, retry_after), left)
+        self._contention_attempt += 1
+        if seconds > 0:
+            self.retry.sleep(seconds)
+        self._contention_waited += seconds
+        return True
 
     def _ensure_token(self, stale=None):
         """Return a bearer token; ``stale`` is one the server just refused."""
         if self._token is not None and self._token != stale:
             return self._token
+        self._token_fresh = False
         if self.token_cache is None:
             self._token = self._fetch_token()
             return self._token
@@ -364,7 +411,7 @@ class ThreeCXClient:
 
     # ---- transport
 
-    def _send(self, method, full_url, path, params=None, json_body=None, data=None, idempotent=None, auth=True, token=None, throttle_statuses=()):
+    def _send(self, method, full_url, path, params=None, json_body=None, data=None, idempotent=None, auth=True, token=None):
         if idempotent is None:
             idempotent = method in IDEMPOTENT_METHODS
         headers = {"Accept": "application/json"}
@@ -391,7 +438,7 @@ class ThreeCXClient:
                 cls = ThreeCXAmbiguousWrite if sent and not idempotent else ThreeCXError
                 raise cls("3CX XAPI %s %s: no reply from %s (%s)" % (method, path, self.url, _short(exc)), method=method, path=path)
             self.calls.append((method, path, response.status_code))
-            status = 429 if response.status_code in throttle_statuses else response.status_code
+            status = response.status_code
             if status >= 400 and self.retry.may_retry(attempt, status, idempotent):
                 self.retry.wait(attempt, response.headers.get("Retry-After"))
                 attempt += 1
@@ -401,17 +448,33 @@ class ThreeCXClient:
     def request(self, method, path, params=None, json=None, idempotent=None):
         """Call the XAPI at ``/xapi/v1`` + ``path``; return the decoded body (None for 204).
 
-        A refused token (401) is replaced once: another fork or a restart may have revoked it.
+        A refused token (401) that came from the cache or an earlier request is replaced at once:
+        it may have expired, or a restart revoked it. A token this client fetched moments before,
+        refused, was revoked by another process's newer token for the same client ID: the request
+        then backs off with jitter (bounded by ``contention_seconds`` per run) before it fetches
+        again, and says so when the bound is spent. A refused request was not processed, so
+        sending it again is safe for writes too.
         """
         token = self._ensure_token()
-        for final in (False, True):
+        replaced = False
+        while True:
             status, body, _headers = self._send(
                 method, self.url + XAPI_PREFIX + path, path, params=params, json_body=json, idempotent=idempotent, token=token
             )
-            if status == 401 and not final:
-                token = self._ensure_token(stale=token)
-                continue
-            break
+            if status != 401:
+                break
+            if not (self._token_fresh or replaced):
+                replaced = True
+            elif not self._contention_wait():
+                message = error_message(status, body, method, path)[0]
+                what = "3CX XAPI %s %s: the PBX kept refusing tokens it had just issued" % (method, path)
+                raise ThreeCXError(
+                    contention_message(self.client_id, self._contention_waited, what, message),
+                    status=status,
+                    method=method,
+                    path=path,
+                )
+            token = self._ensure_token(stale=token)
         if status >= 400:
             message, code, details = error_message(status, body, method, path)
             raise ThreeCXError(message, status=status, code=code, method=method, path=path, details=details)

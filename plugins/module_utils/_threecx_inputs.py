@@ -14,6 +14,7 @@ unknown extension, a missing trunk) stay in the modules: they run on reads, befo
 
 from __future__ import annotations
 
+import os
 import re
 
 from ansible.module_utils.basic import env_fallback
@@ -35,6 +36,16 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation im
 # ---------------------------------------------------------------------------- connection
 
 
+def check_token_cache_dir(p, n, problems):
+    """token_cache_dir: a directory, or a path where one can be made (the client makes it 0700)."""
+    with problems:
+        path = p.get("token_cache_dir")
+        if path and os.path.exists(path) and not os.path.isdir(path):
+            raise ValueError(
+                "%s: %s exists and is not a directory; give a directory for the 3CX token cache (made 0700 if missing)" % (n("token_cache_dir"), path)
+            )
+
+
 CONNECTION = ModuleInput(
     dict(
         url=dict(type="str", required=True, fallback=(env_fallback, ["THREECX_URL"])),
@@ -54,8 +65,9 @@ CONNECTION = ModuleInput(
         timeout=dict(type="int", default=30),
         max_retries=dict(type="int", default=3),
         settle_timeout=dict(type="int", default=DEFAULT_SETTLE_SECONDS),
+        token_cache_dir=dict(type="path", fallback=(env_fallback, ["THREECX_TOKEN_CACHE_DIR"])),
     ),
-    checks=(check_connection_numbers, endpoint_check("url", "ca_path")),
+    checks=(check_connection_numbers, endpoint_check("url", "ca_path"), check_token_cache_dir),
 )
 
 STATE = dict(type="str", default="present", choices=["present", "absent"])

@@ -49,6 +49,6 @@ class ThreeCXModule(VendorModule):
                 ca_path=p["ca_path"],
                 timeout=p["timeout"],
                 retry=RetryPolicy(max_retries=p["max_retries"]),
-                token_cache=_threecx.TokenCache(),
+                token_cache=_threecx.TokenCache(p.get("token_cache_dir") or None),
             )
         return self._client

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from ansible.module_utils.basic import env_fallback
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._duplicates import DUPLICATES_OPTION
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import DEFAULT_SETTLE_SECONDS
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import (
     ModuleInput,
@@ -32,6 +33,8 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._validation im
     check_sip_domain_name,
     check_twilio_password,
     endpoint_check,
+    http_url_warning,
+    wide_range_warning,
 )
 
 # ---------------------------------------------------------------------------- connection
@@ -139,12 +142,15 @@ def check_acl_entries(p, n, problems):
     with problems:
         p["ip_addresses"] = parse_acl_entries(p["ip_addresses"], n)
         if p["ip_addresses"]:
-            check_ip_coverage(
+            covered = check_ip_coverage(
                 n("ip_addresses"),
                 [(e["ip"], e["cidr_prefix_length"]) for e in p["ip_addresses"]],
                 allow_wide=p["allow_wide_ranges"],
                 allow_option=n("allow_wide_ranges"),
             )
+            warning = wide_range_warning(n("ip_addresses"), covered, n("allow_wide_ranges"))
+            if warning:
+                problems.warn(warning)
 
 
 IP_ACL = CONNECTION.extended(
@@ -154,6 +160,7 @@ IP_ACL = CONNECTION.extended(
         ip_addresses=dict(type="list", elements="raw"),
         purge_ip_addresses=dict(type="bool", default=True),
         allow_wide_ranges=dict(type="bool", default=False),
+        duplicates=DUPLICATES_OPTION,
     ),
     checks=(check_list_name(255), check_acl_entries),
 )
@@ -202,6 +209,7 @@ CREDENTIAL_LIST = CONNECTION.extended(
             no_log=False,
         ),
         purge_credentials=dict(type="bool", default=False),
+        duplicates=DUPLICATES_OPTION,
     ),
     checks=(check_list_name(64), check_credentials_entries),
 )
@@ -223,11 +231,12 @@ def check_domain(p, n, problems):
         if p["friendly_name"] is not None and len(p["friendly_name"]) > 64:
             raise ValueError("%s must be at most 64 characters; got %d" % (n("friendly_name"), len(p["friendly_name"])))
     http = dict(allow_http=p["allow_http_webhooks"], allow_option=n("allow_http_webhooks"))
-    with problems:
-        check_http_url(n("voice_url"), p["voice_url"], allow_empty=False, **http)
-    for option in ("voice_fallback_url", "voice_status_callback_url"):
+    for option in ("voice_url", "voice_fallback_url", "voice_status_callback_url"):
         with problems:
-            check_http_url(n(option), p[option], **http)
+            check_http_url(n(option), p[option], allow_empty=option != "voice_url", **http)
+            warning = http_url_warning(n(option), p[option], n("allow_http_webhooks"))
+            if warning:
+                problems.warn(warning)
     with problems:
         check_sid(n("studio_flow"), p["studio_flow"], "FW")
     with problems:

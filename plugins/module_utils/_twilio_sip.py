@@ -207,14 +207,26 @@ def delete_mapping(domain_context, key, entry):
             delete_if_present(accessor(domain_context)(entry["sid"]))
 
 
-def ensure_named_list(module, engine, collection, find):
+def ensure_named_list(module, engine, collection, find, key, entries):
     """state present/absent of an IP ACL or credential list found by its friendly name.
 
     ``collection`` is the SDK list resource (``client.sip.ip_access_control_lists`` or
-    ``.credential_lists``); ``find()`` looks the list up by name. Returns (current, result).
+    ``.credential_lists``); ``find()`` looks the list up by name again (after a lost create);
+    ``key`` is the module's NaturalKey and ``entries`` the name of a list's entries in the SDK
+    (``ip_addresses``, ``credentials``), counted when lists share the name. Returns (current, result).
     """
     name = module.params["friendly_name"]
-    current = find()
+    found = [item for item in list_all(collection) if item.get("friendly_name") == name]
+    # Deleting "the" list of a name held by several is never a guess, whatever duplicates says.
+    policy = module.params["duplicates"] if module.params["state"] == "present" else "fail"
+    current, deleted = key.one(
+        found,
+        policy,
+        count=lambda item: len(list_all(getattr(collection(item["sid"]), entries))),
+        delete=lambda item: delete_if_present(collection(item["sid"])),
+        key=name,
+        check_mode=module.check_mode,
+    )
     if module.params["state"] == "absent":
         return current, engine.absent(current, delete=lambda c: delete_if_present(collection(c["sid"])), name=name)
     result = engine.present(
@@ -224,4 +236,4 @@ def ensure_named_list(module, engine, collection, find):
         find=find,
         name=name,
     )
-    return current, result
+    return current, key.fold(result, deleted)

@@ -145,6 +145,24 @@ def check_ip_coverage(option, entries, allow_wide=False, allow_option="allow_wid
     return covered
 
 
+def wide_range_warning(option, covered, allow_option):
+    """What a module says when ``allow_option`` let ranges wider than a /16 through (None when they are not)."""
+    if covered <= WIDE_RANGE_ADDRESSES:
+        return None
+    return "%s together cover %d addresses, more than a /16, accepted because %s is true: anyone in them can reach the SIP Domain" % (
+        option,
+        covered,
+        allow_option,
+    )
+
+
+def http_url_warning(option, value, allow_option):
+    """What a module says when ``allow_option`` let an http:// URL through (None for https or unset)."""
+    if value and str(value).lower().startswith("http://"):
+        return "%s is http:// (%s), accepted because %s is true: the vendor sends to it in the clear" % (option, value, allow_option)
+    return None
+
+
 def check_twilio_password(option, value):
     """Twilio's rule for SIP credential passwords: 12+ characters with a digit, an upper and a lower case letter."""
     text = str(value)

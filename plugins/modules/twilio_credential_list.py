@@ -22,6 +22,7 @@ author:
   - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
   - voip.threecx_twilio.twilio
+  - voip.threecx_twilio.duplicates
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.TWILIO
   - voip.threecx_twilio.attributes.IN_PROCESS
@@ -148,6 +149,13 @@ credential_list:
           description: The username.
           type: str
           sample: acme-3cx
+duplicates_deleted:
+  description: SIDs of the newer empty lists of the same name that O(duplicates=adopt_oldest) deleted (predicted in check mode).
+  returned: when duplicates were deleted
+  type: list
+  elements: str
+  sample: [CL0123456789abcdef0123456789abcdee]
+  version_added: 0.2.0
 msg:
   description: What the module did, in words.
   returned: always
@@ -167,6 +175,7 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._duplicates import NaturalKey
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Children, Engine, Field, FieldMap, combine
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import CREDENTIAL_LIST, credential_passwords
@@ -175,6 +184,9 @@ FIELDS = FieldMap(
     Field("sid", "sid", read_only=True),
     Field("friendly_name", "friendly_name"),
 )
+
+# Twilio does not keep friendly names unique: lists that share one are told apart here (duplicates option).
+KEY = NaturalKey("credential list", "friendly_name", entry="credential")
 
 CREDENTIAL_FIELDS = FieldMap(
     Field("sid", "sid", read_only=True),
@@ -197,7 +209,7 @@ def main():
     with module.api_errors():
         passwords = credential_passwords(p)
         lists = module.client.sip.credential_lists
-        current, result = sip.ensure_named_list(module, engine, lists, lambda: find_list(module))
+        current, result = sip.ensure_named_list(module, engine, lists, lambda: find_list(module), KEY, "credentials")
         if p["state"] == "present":
             result = reconcile_credentials(module, result, current, passwords)
     module.exit_json(**result)

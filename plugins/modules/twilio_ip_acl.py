@@ -22,6 +22,7 @@ author:
   - voip.threecx_twilio developers (@voip-threecx-twilio)
 extends_documentation_fragment:
   - voip.threecx_twilio.twilio
+  - voip.threecx_twilio.duplicates
   - voip.threecx_twilio.attributes
   - voip.threecx_twilio.attributes.TWILIO
   - voip.threecx_twilio.attributes.IN_PROCESS
@@ -71,6 +72,7 @@ options:
     description:
       - Accept entries that together cover more than a /16. An IP access control list should hold the PBX's public
         addresses; a wide range admits anyone in it to the SIP Domain.
+      - Ranges it lets through are named in a warning on every run.
     type: bool
     default: false
     version_added: 0.2.0
@@ -145,6 +147,13 @@ ip_acl:
           description: The entry's name.
           type: str
           sample: 203.0.113.10/32
+duplicates_deleted:
+  description: SIDs of the newer empty lists of the same name that O(duplicates=adopt_oldest) deleted (predicted in check mode).
+  returned: when duplicates were deleted
+  type: list
+  elements: str
+  sample: [CL0123456789abcdef0123456789abcdee]
+  version_added: 0.2.0
 msg:
   description: What the module did, in words.
   returned: always
@@ -162,6 +171,7 @@ diff:
 """
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio_sip as sip
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._duplicates import NaturalKey
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import Children, Engine, Field, FieldMap, combine
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_module import TwilioModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._twilio_inputs import IP_ACL, acl_entry_key
@@ -170,6 +180,9 @@ FIELDS = FieldMap(
     Field("sid", "sid", read_only=True),
     Field("friendly_name", "friendly_name"),
 )
+
+# Twilio does not keep friendly names unique: lists that share one are told apart here (duplicates option).
+KEY = NaturalKey("IP access control list", "friendly_name", entry="address")
 
 ENTRY_FIELDS = FieldMap(
     Field("sid", "sid", read_only=True),
@@ -202,7 +215,7 @@ def main():
     with module.api_errors():
         wanted = p["ip_addresses"]  # parsed by the input checks (IP_ACL)
         acls = module.client.sip.ip_access_control_lists
-        current, result = sip.ensure_named_list(module, engine, acls, lambda: find_acl(module))
+        current, result = sip.ensure_named_list(module, engine, acls, lambda: find_acl(module), KEY, "ip_addresses")
         if p["state"] == "present":
             result = reconcile_entries(module, result, current, wanted)
     module.exit_json(**result)

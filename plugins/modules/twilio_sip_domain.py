@@ -159,6 +159,7 @@ options:
     description:
       - Accept http:// in O(voice_url), O(voice_fallback_url) and O(voice_status_callback_url) (Twilio allows it).
         Off, they must be https://, since Twilio's requests carry the call's data.
+      - Each http:// URL it lets through is named in a warning on every run.
     type: bool
     default: false
     version_added: 0.2.0

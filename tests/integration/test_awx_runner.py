@@ -374,3 +374,101 @@ def test_site_runs_as_an_awx_job_with_injected_credentials(lab, xdg_cache_home, 
     documents.update({k: v for k, v in cache_files(xdg_cache_home).items() if cache_before.get(k) != v})
     found = leaks(secrets, documents) + command_env_leaks(pdd, secrets, injected)
     assert not found, "secrets leaked: " + "; ".join(found)
+
+
+# ---------------------------------------------------------------------- job slicing
+SLICE_SITES = ("awx-slice-a", "awx-slice-b")
+
+
+def sliced_private_data_dir(base: Path, lab) -> tuple[Path, set[str]]:
+    """A project and an inventory of two sites, each on its own PBX, as a sliced job template has.
+
+    A job template's credentials are the same for every slice, so the two PBXs' connections are
+    host variables (what the Vault credential would decrypt); the Twilio credential is injected.
+    """
+    pdd = base / "sliced"
+    (pdd / "project").mkdir(parents=True)
+    (pdd / "project" / "site.yml").write_text(PROJECT_SITE_YML)
+    (pdd / "project" / "ansible.cfg").write_text(PROJECT_ANSIBLE_CFG)
+    pbxs = lab.endpoints["threecx"]["pbxs"]
+    hosts = {}
+    for index, name in enumerate(SLICE_SITES):
+        host = dict(INVENTORY_HOSTS["all"]["children"][REGION]["hosts"][SITE])
+        host.update(
+            twilio_sip_domain_name=name,
+            twilio_sip_domain_friendly_name=f"{name} fallback",
+            twilio_sip_domain_pbx_public_ips=[pbxs[name]["public_ip"]],
+            threecx_fallback_did=f"+1212555010{index + 1}",
+            threecx_fallback_url=pbxs[name]["url"],
+            threecx_fallback_client_id=pbxs[name]["client_id"],
+            threecx_fallback_client_secret=pbxs[name]["client_secret"],
+            threecx_fallback_ca_path=lab.ca_bundle,
+        )
+        hosts[name] = host
+    (pdd / "inventory").mkdir()
+    (pdd / "inventory" / "hosts").write_text("---\n" + yaml.safe_dump({"all": {"children": {REGION: {"hosts": hosts}}}}, sort_keys=False))
+    env_dir = pdd / "env"
+    env_dir.mkdir(mode=0o700)
+    account = lab.endpoints["twilio"]["accounts"][REGION]
+    injected, secrets = render_injectors(
+        "twilio",
+        {
+            "account_sid": account["account_sid"],
+            "api_key": account["api_key"],
+            "api_secret": account["api_secret"],
+            "region": REGION,
+            "api_base_url": lab.endpoints["twilio_api_base_url"],
+            "ca_bundle": Path(lab.ca_bundle).read_text(),
+        },
+        env_dir,
+    )
+    envvars = dict(
+        injected,
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCAL_TEMP=str(base / "ansible-tmp"),
+        PYTHONUNBUFFERED="1",
+    )
+    (env_dir / "envvars").write_text(json.dumps(envvars))
+    (env_dir / "extravars").write_text(json.dumps(EXTRA_VARS))
+    for name in ("envvars", "extravars"):
+        os.chmod(env_dir / name, stat.S_IRUSR | stat.S_IWUSR)
+    return pdd, secrets
+
+
+@pytest.mark.lab
+def test_site_runs_as_two_job_slices_whose_fleet_reports_merge_into_one(lab, xdg_cache_home, tmp_path, monkeypatch):
+    """AWX job slicing: each slice is site.yml over a --limit partition of the inventory, with its own report."""
+    import subprocess
+
+    lab.reset()
+    with lab._session() as session:
+        reply = session.post(lab.control_urls["threecx"] + "/pbxs", json={"names": list(SLICE_SITES)}, timeout=60)
+        assert reply.status_code == 200, reply.text
+    lab.endpoints = json.loads(lab.endpoints_file.read_text())
+    for name in list(os.environ):
+        if name.startswith(AMBIENT_PREFIXES):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg_cache_home))
+    monkeypatch.setenv("PATH", str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""))
+    pdd, injected_secrets = sliced_private_data_dir(tmp_path, lab)
+
+    reports = []
+    for index, name in enumerate(SLICE_SITES):
+        runner, _stdout, report = run_job(pdd, f"slice-{index + 1}", limit=name)
+        assert runner.stats["failures"] == {} and [s["site"] for s in report["sites"]] == [name], report["sites"]
+        reports.append(pdd / "artifacts" / f"slice-{index + 1}" / "fleet-report" / "fleet-report.json")
+
+    merged_dir = tmp_path / "merged"
+    env = dict(os.environ, PYTHONPATH=str(collections_path()))
+    command = [sys.executable, "-m", "ansible_collections.voip.threecx_twilio.plugins.callback.fleet_report", "merge", str(merged_dir)]
+    done = subprocess.run(command + [str(r) for r in reports], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    merged = json.loads((merged_dir / "fleet-report.json").read_text())
+    assert [(s["site"], s["status"], s["sip_uri"]) for s in merged["sites"]] == [(n, "changed", f"{n}.sip.{REGION}.twilio.com") for n in SLICE_SITES]
+    assert (merged["totals"], merged["slices"], merged["check_mode"]) == ({"changed": 2}, 2, False)
+    assert all(name in (merged_dir / "fleet-report.md").read_text() for name in SLICE_SITES)
+    documents = {str(p): p.read_text() for p in merged_dir.iterdir()}
+    documents.update(artifact_documents(pdd))
+    found = leaks(lab.secrets | injected_secrets, documents)
+    assert not found, "secrets leaked: " + "; ".join(found)

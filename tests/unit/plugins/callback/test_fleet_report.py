@@ -315,3 +315,42 @@ def test_the_implicit_localhost_of_a_closing_play_is_no_site(tmp_path):
     cb.v2_playbook_on_stats(FakeStats())
     report = json.loads((tmp_path / "reports" / "fleet-report.json").read_text())
     assert [s["site"] for s in report["sites"]] == ["site-a"]
+
+
+def slice_report(check_mode, *sites):
+    rows = [
+        {"site": name, "status": status, "changed": 0, "changed_tasks": [], "failure": None, "go_live": None, "region": "us1", "sip_uri": None}
+        for name, status in sites
+    ]
+    for row in rows:
+        row.update(auth_mode="ip_acl", group="queue")
+    return {"generated_at": "x", "playbook": "site.yml", "check_mode": check_mode, "totals": {}, "sites": rows}
+
+
+def test_slices_merge_into_one_report_and_the_command_writes_it(tmp_path, capsys):
+    first = slice_report(False, ("site-b", "changed"), ("site-c", "failed"))
+    second = slice_report(False, ("site-a", "changed"))
+    merged = fleet_report.merge_reports([first, second])
+    assert [s["site"] for s in merged["sites"]] == ["site-a", "site-b", "site-c"]
+    assert merged["totals"] == {"changed": 2, "failed": 1} and merged["slices"] == 2 and merged["check_mode"] is False
+    paths = []
+    for index, report in enumerate((first, second)):
+        paths.append(tmp_path / ("slice-%d.json" % index))
+        paths[-1].write_text(json.dumps(report))
+    assert fleet_report.main(["merge", str(tmp_path / "out")] + [str(p) for p in paths]) == 0
+    written = json.loads((tmp_path / "out" / "fleet-report.json").read_text())
+    assert written["totals"] == merged["totals"] and (tmp_path / "out" / "fleet-report.md").is_file()
+
+
+@pytest.mark.parametrize(
+    "reports,words",
+    [
+        ([slice_report(False, ("a", "ok")), slice_report(False, ("a", "ok"))], "site a is in report 1 and report 2"),
+        ([slice_report(True, ("a", "ok")), slice_report(False, ("b", "ok"))], "mix check mode and real runs"),
+        ([], "no report"),
+    ],
+)
+def test_merge_refuses_what_is_not_the_slices_of_one_run(reports, words):
+    with pytest.raises(ValueError) as err:
+        fleet_report.merge_reports(reports)
+    assert words in str(err.value)

@@ -99,3 +99,16 @@ def test_a_module_reports_every_problem_at_once():
     with pytest.raises(ValueError) as caught:
         DEMO.check_params(dict(url="u", name=" ", count=9, mode=None, items=None))
     assert str(caught.value) == "name must not be empty; count must be at most 5; got 9"
+
+
+def test_argument_errors_are_worded_with_the_option_even_when_ansible_names_it_second():
+    from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
+
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import validation_message
+
+    spec = dict(credentials=dict(type="list", elements="dict", options=dict(username=dict(type="str"), password=dict(type="str", no_log=True))))
+    errors = ArgumentSpecValidator(spec).validate({"credentials": "u:Secret0Password1"}).errors
+    assert "credentials" not in errors.msg  # ansible-core's first error: the reason this exists
+    message = validation_message(errors.errors)
+    assert message.startswith("Elements value for option 'credentials'") and message.count("dictionary requested") == 1
+    assert validation_message([ValueError("a"), ValueError("b"), ValueError("a")]) == "a; b"

@@ -1,5 +1,6 @@
 """Retry policy: which failures are retried, and how long to wait."""
 
+import datetime
 import email.utils
 import random
 import time
@@ -67,3 +68,56 @@ def test_wait_uses_the_injected_sleep():
 def test_negative_retries_rejected():
     with pytest.raises(ValueError):
         RetryPolicy(max_retries=-1)
+
+
+# ---- found by scripts/mutation (docs/testing.md): what the earlier tests let change unseen
+
+
+def test_the_documented_defaults_and_the_message_of_a_negative_count():
+    policy = RetryPolicy()
+    assert (policy.max_retries, policy.backoff, policy.max_delay) == (3, 0.5, 30.0)
+    assert policy.may_retry(0, 503) is True  # idempotent unless said otherwise
+    with pytest.raises(ValueError, match="^max_retries must be 0 or more$"):
+        RetryPolicy(max_retries=-1)
+
+
+def test_a_zero_wait_does_not_sleep():
+    slept = []
+    assert RetryPolicy(sleep=slept.append).wait(0, retry_after="0") == 0.0 and slept == []
+
+
+def test_a_retry_after_date_in_the_past_means_now():
+    past = email.utils.format_datetime(datetime.datetime(2001, 1, 1, tzinfo=datetime.timezone.utc), usegmt=True)
+    assert parse_retry_after(past) == 0.0
+
+
+class Clock:
+    def __init__(self, now):
+        self.now = now
+        self.pauses = []
+
+    def sleep(self, seconds):
+        self.pauses.append(seconds)
+        self.now += seconds
+
+    def __call__(self):
+        return self.now
+
+
+def test_settle_measures_from_its_start_on_any_clock_and_pauses_at_most_10_s():
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import settle
+
+    clock = Clock(now=5000.0)  # a monotonic clock does not start at 0
+    found, waited = settle(lambda: None, 60, sleep=clock.sleep, clock=clock)
+    assert found is None and waited == 60 and max(clock.pauses) == 10.0
+    assert clock.pauses[:5] == [0.5, 1.0, 2.0, 4.0, 8.0] and sum(clock.pauses) == 60
+
+
+def test_not_seen_message_says_what_it_knows_and_what_to_do():
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import not_seen_message
+
+    assert not_seen_message("queue 800", "no reply", 60.4) == (
+        "queue 800: the reply to the create was lost (no reply), and queue 800 was not seen in 60 s of reading it back. It may still "
+        "appear: do not make it by hand; the next run finds it by its natural key and adopts it, or makes it if the create never landed "
+        "(settle_timeout sets how long to read back)"
+    )

@@ -251,3 +251,29 @@ def test_a_bad_value_is_refused_by_the_same_check_in_a_module(case_id, change, v
             case_id,
             plan["problems"],
         )
+
+
+@pytest.mark.parametrize(
+    "change,named",
+    [
+        (
+            dict(twilio_sip_domain_pbx_public_ips=["0.0.0.0/1", "128.0.0.0/1"], twilio_sip_domain_allow_wide_ranges=True),
+            ("twilio_sip_domain_pbx_public_ips", "twilio_sip_domain_allow_wide_ranges"),
+        ),
+        (
+            dict(twilio_sip_domain_voice_url="http://voice.example.com/acme", twilio_sip_domain_allow_http_webhooks=True),
+            ("twilio_sip_domain_voice_url", "twilio_sip_domain_allow_http_webhooks"),
+        ),
+    ],
+    ids=["wide-ranges", "http-webhook"],
+)
+def test_a_value_an_allow_variable_lets_through_is_planned_with_a_warning_naming_both(change, named):
+    refused = _site.plan(site_cases.site({k: v for k, v in change.items() if "allow" not in k}))
+    assert not refused["ok"] and any(named[1] in p for p in refused["problems"]), refused["problems"]
+    plan = _site.plan(site_cases.site(change))
+    assert plan["ok"], plan["problems"]
+    assert len(plan["warnings"]) == 1 and all(word in plan["warnings"][0] for word in named), plan["warnings"]
+
+
+def test_a_good_site_has_no_warning():
+    assert _site.plan(site_cases.site({}))["warnings"] == []

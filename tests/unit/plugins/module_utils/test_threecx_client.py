@@ -107,15 +107,39 @@ def test_refused_token_is_replaced_once(tmp_path):
     assert json.loads(next(tmp_path.glob("*.json")).read_text())["access_token"] == "new"
 
 
-def test_second_401_fails_with_a_clear_message():
-    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("a"), token_reply("b"))
+def test_fresh_tokens_refused_back_off_with_jitter_for_a_bounded_time_and_name_the_other_process_first():
+    """A token fetched moments ago and refused was revoked by another process's newer token for the client id."""
+    adapter = ScriptedAdapter().always("POST", "/connect/token", token_reply("fresh"))
     adapter.always("GET", "/E164Settings", Reply(401, {"error": {"code": "", "message": "Unauthorized"}}))
-    client, _ignored = make_client(adapter)
+    client, sleep = make_client(adapter)
     with pytest.raises(t.ThreeCXError) as err:
         client.get("/E164Settings")
-    assert err.value.status == 401
-    assert "GET /E164Settings failed with HTTP 401: Unauthorized" in str(err.value)
-    assert len([s for s in adapter.sent if s[0] == "POST"]) == 2  # exactly one re-auth
+    text = str(err.value)
+    assert err.value.status == 401 and abs(sum(sleep.delays) - t.TOKEN_CONTENTION_SECONDS) < 1e-6, sleep.delays
+    assert len(set(sleep.delays)) == len(sleep.delays) and sleep.delays[1] > sleep.delays[0]  # growing, jittered
+    assert "GET /E164Settings" in text and "for API client 'ansible'" in text and "Another process is using the same API client" in text
+    assert "HTTP 401: Unauthorized" in text and "token_cache_dir" in text
+    assert text.index("Another process") < text.index("check client_id and client_secret")
+    fetches = len([s for s in adapter.sent if s[0] == "POST"])
+    assert fetches == len(sleep.delays) + 1  # each wait is followed by one new token, never a burst
+
+
+def test_a_cached_token_refused_is_replaced_at_once_without_waiting(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("old"), token_reply("new"))
+    adapter.on("GET", "/E164Settings", Reply(200, {}), Reply(401, None), Reply(200, {"Enabled": True}))
+    first, _ignored = make_client(adapter, tmp_path)
+    first.get("/E164Settings")
+    second, sleep = make_client(adapter, tmp_path)  # the next module run: the token comes from the cache
+    assert second.get("/E164Settings") == {"Enabled": True}
+    assert sleep.delays == []
+
+
+def test_a_token_fight_that_ends_within_the_bound_converges():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("a"), token_reply("b"))
+    adapter.on("PATCH", "/E164Settings", Reply(401, None), Reply(204))
+    client, sleep = make_client(adapter)
+    assert client.patch("/E164Settings", {"Enabled": False}) is None
+    assert len(sleep.delays) == 1 and [s[2]["Authorization"] for s in adapter.sent if s[0] == "PATCH"] == ["Bearer a", "Bearer b"]
 
 
 def test_bad_credentials_name_the_options_and_never_the_secret():
@@ -293,13 +317,17 @@ def test_token_endpoint_cool_down_is_waited_out():
     assert adapter.sent[-1][2]["Authorization"] == "Bearer late"
 
 
-def test_token_endpoint_cool_down_longer_than_the_retries_fails_clearly():
-    adapter = ScriptedAdapter().always("POST", "/connect/token", Reply(403, {"error": "access_denied"}))
+def test_token_endpoint_cool_down_longer_than_the_bound_names_the_other_process_before_credentials():
+    refused = Reply(403, {"error": "access_denied", "error_description": "Too many token requests; try again later."})
+    adapter = ScriptedAdapter().always("POST", "/connect/token", refused)
     client, sleep = make_client(adapter, retries=2)
     with pytest.raises(t.ThreeCXError) as err:
         client.get("/E164Settings")
-    assert len(sleep.delays) == 2
-    assert "may also refuse tokens for a while" in str(err.value)
+    text = str(err.value)
+    assert abs(sum(sleep.delays) - t.TOKEN_CONTENTION_SECONDS) < 1e-6 and len(sleep.delays) > 2  # bounded by time, not by max_retries
+    assert text.startswith("3CX refused new tokens for API client 'ansible'") and "Too many token requests" in text
+    assert text.index("Another process is using the same API client") < text.index("check client_id and client_secret")
+    assert SECRET not in text
 
 
 def test_a_403_elsewhere_is_not_retried():
@@ -369,3 +397,59 @@ def test_a_current_pbx_refusing_its_number_key_is_an_error_not_absent():
         client.get_by_number("Queues", "800")
     assert caught.value.status == 400
     assert "GetByNumber" not in " ".join(read_paths(adapter))
+
+
+# ---- a connect that never reached the PBX sent nothing: a create is retried, not called ambiguous
+
+
+def refused_connect():
+    """The very exception requests raises for a refused connect (a real socket to a closed port)."""
+    import socket
+
+    import requests
+
+    with socket.socket() as probe:  # bind then close: the port is free and nobody listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    try:
+        requests.post("http://127.0.0.1:%d/xapi/v1/Queues" % port, timeout=5)
+    except rexc.ConnectionError as exc:
+        return exc
+    raise AssertionError("a closed port accepted a connection")
+
+
+def connect_timeout():
+    """What requests raises when the TCP connect times out (urllib3's ConnectTimeoutError, wrapped as requests does)."""
+    from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
+
+    cause = ConnectTimeoutError(None, "Connection to pbx.example.test timed out. (connect timeout=30)")
+    return rexc.ConnectTimeout(MaxRetryError(None, URL + "/xapi/v1/Queues", cause))
+
+
+@pytest.mark.parametrize("failure", [refused_connect, connect_timeout], ids=["refused", "connect-timeout"])
+def test_a_create_whose_connect_failed_was_not_sent_and_is_retried(failure):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/xapi/v1/Queues", Reply(raise_exc=failure()), Reply(201, {"Id": 5}))
+    client, sleep = make_client(adapter)
+    assert client.post("/Queues", {"Name": "x"}) == {"Id": 5}
+    assert len([s for s in adapter.sent if s[1].endswith("/Queues")]) == 2 and len(sleep.delays) == 1
+
+
+@pytest.mark.parametrize("failure", [refused_connect, connect_timeout], ids=["refused", "connect-timeout"])
+def test_a_create_that_never_connected_is_not_reported_as_ambiguous(failure):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.always("POST", "/xapi/v1/Queues", Reply(raise_exc=failure()))
+    client, sleep = make_client(adapter, retries=2)
+    with pytest.raises(t.ThreeCXError) as err:
+        client.post("/Queues", {"Name": "x"})
+    assert not isinstance(err.value, t.ThreeCXAmbiguousWrite), "nothing reached the PBX: the create is known not to have landed"
+    assert "no reply from" in str(err.value) and len(sleep.delays) == 2
+
+
+def test_a_read_timeout_on_a_create_is_ambiguous_and_not_sent_again():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/xapi/v1/Queues", Reply(raise_exc=rexc.ReadTimeout("Read timed out. (read timeout=30)")))
+    client, sleep = make_client(adapter)
+    with pytest.raises(t.ThreeCXAmbiguousWrite):
+        client.post("/Queues", {"Name": "x"})
+    assert len([s for s in adapter.sent if s[1].endswith("/Queues")]) == 1 and sleep.delays == []

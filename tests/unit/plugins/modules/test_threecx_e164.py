@@ -137,3 +137,31 @@ def test_empty_optional_values_from_an_awx_credential_mean_unset(pbx, monkeypatc
     kind, result = run(monkeypatch, process_e164=False)
     assert kind == "exit"
     assert pbx.client_kwargs["ca_path"] is None
+
+
+@pytest.mark.parametrize("where", ["option", "environment", "default"])
+def test_token_cache_dir_chooses_where_the_token_is_cached(monkeypatch, tmp_path, where):
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import E164
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
+    from tests.unit.plugins.modtest import module_args
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    monkeypatch.delenv("THREECX_TOKEN_CACHE_DIR", raising=False)
+    args = dict(url="https://pbx.example.com", client_id="ansible", client_secret="not-a-secret")
+    if where == "option":
+        args["token_cache_dir"] = str(tmp_path / "shared")
+    elif where == "environment":
+        monkeypatch.setenv("THREECX_TOKEN_CACHE_DIR", str(tmp_path / "shared"))
+    with module_args(args):
+        module = ThreeCXModule(E164, supports_check_mode=True)
+    expected = tmp_path / "xdg" / "voip.threecx_twilio" / "xapi-tokens" if where == "default" else tmp_path / "shared"
+    assert module.client.token_cache.directory == str(expected)
+
+
+def test_a_token_cache_dir_that_is_a_file_is_refused_before_any_request(monkeypatch, tmp_path):
+    from tests.unit.plugins.modtest import run_module
+
+    (tmp_path / "file").write_text("x")
+    args = dict(url="https://pbx.example.com", client_id="ansible", client_secret="not-a-secret", token_cache_dir=str(tmp_path / "file"))
+    kind, res = run_module(threecx_e164.main, args, monkeypatch)
+    assert kind == "fail" and res["msg"].startswith("token_cache_dir: %s exists and is not a directory" % (tmp_path / "file"))

@@ -152,3 +152,70 @@ def test_faults_converge_without_duplicates(fake, monkeypatch):
     fake.sent.clear()
     kind, again = run(monkeypatch, credentials=creds)
     assert again["changed"] is False and fake.writes() == []
+
+
+def test_the_password_sub_option_is_no_log_so_ansible_masks_it_in_what_the_module_prints(fake, monkeypatch, capsys):
+    """ansible-core itself masks a no_log value wherever it appears in the printed result (the invocation's module_args, a
+    message): run main() with the real exit_json, as a task does, and read what it printed."""
+    from ansible.module_utils.common.parameters import PASS_VARS
+
+    from tests.unit.plugins.modtest import module_args
+
+    args = dict(CONN, friendly_name=NAME, credentials=[{"username": "acme-3cx", "password": PW1}])
+    if "inject_invocation" in PASS_VARS:  # ansible-core 2.19+ prints the invocation when the controller asks (-v)
+        args["_ansible_inject_invocation"] = True
+    with module_args(args), pytest.raises(SystemExit) as done:
+        twilio_credential_list.main()
+    assert done.value.code == 0
+    printed = capsys.readouterr().out
+    result = json.loads(printed)
+    assert PW1 not in printed
+    assert result["invocation"]["module_args"]["credentials"] == [{"username": "acme-3cx", "password": "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"}]
+    assert not [w for w in result.get("warnings", []) if "no_log" in w], result.get("warnings")
+
+
+OLDER, NEWER = "Tue, 01 Dec 2026 10:00:00 +0000", "Tue, 01 Dec 2026 10:00:25 +0000"
+
+
+def two_lists(fake, newer_holds=False):
+    old = fake.add("cls", friendly_name=NAME, date_created=OLDER)
+    fake.add("creds", parent=old["sid"], username="acme-3cx")
+    new = fake.add("cls", friendly_name=NAME, date_created=NEWER)
+    if newer_holds:
+        fake.add("creds", parent=new["sid"], username="other")
+    return old, new
+
+
+def test_duplicates_fail_listing_each_with_sid_creation_time_and_entries_before_any_write(fake, monkeypatch):
+    old, new = two_lists(fake)
+    kind, res = run(monkeypatch, credentials=[{"username": "acme-3cx", "password": PW1}])
+    assert kind == "fail" and fake.writes() == []
+    assert "friendly_name: 2 credential lists are named 'acme PBX'" in res["msg"]
+    assert "%s (created %s, 1 credential), %s (created %s, empty)" % (old["sid"], OLDER, new["sid"], NEWER) in res["msg"]
+    assert "duplicates: adopt_oldest" in res["msg"]
+
+
+def test_adopt_oldest_deletes_the_newer_empty_list_predicted_in_check_mode_then_converges(fake, monkeypatch):
+    old, new = two_lists(fake)
+    args = dict(credentials=[{"username": "acme-3cx", "password": PW1}], duplicates="adopt_oldest", _ansible_diff=True)
+    kind, check = run(monkeypatch, _ansible_check_mode=True, **args)
+    assert kind == "exit" and check["changed"] is True and check["duplicates_deleted"] == [new["sid"]] and fake.writes() == []
+    kind, done = run(monkeypatch, **args)
+    assert done["changed"] is True and done["duplicates_deleted"] == [new["sid"]] and done["diff"] == check["diff"]
+    assert done["credential_list"]["sid"] == old["sid"] and [r["sid"] for r in fake.rows("cls")] == [old["sid"]]
+    assert [(m, tail(p)) for m, _h, p, _f in fake.writes()] == [("DELETE", "CredentialLists/%s.json" % new["sid"])]
+    fake.sent.clear()
+    kind, again = run(monkeypatch, **args)
+    assert again["changed"] is False and "duplicates_deleted" not in again and fake.writes() == []
+
+
+def test_adopt_oldest_never_deletes_a_newer_list_that_holds_credentials(fake, monkeypatch):
+    old, new = two_lists(fake, newer_holds=True)
+    kind, res = run(monkeypatch, credentials=[{"username": "acme-3cx", "password": PW1}], duplicates="adopt_oldest")
+    assert kind == "fail" and "%s holds entries and may be in use" % new["sid"] in res["msg"] and fake.writes() == []
+
+
+def test_absent_with_duplicates_fails_whatever_duplicates_says(fake, monkeypatch):
+    two_lists(fake)
+    kind, res = run(monkeypatch, state="absent", duplicates="adopt_oldest")
+    assert kind == "fail" and "2 credential lists are named" in res["msg"] and fake.writes() == []

@@ -169,3 +169,23 @@ def test_faults_converge_without_duplicates(fake, monkeypatch):
 def test_no_secret_in_results(fake, monkeypatch):
     results = [run(monkeypatch, ip_addresses=["203.0.113.10"], _ansible_diff=True)[1], run(monkeypatch, ip_addresses=["bad"])[1]]
     assert TOKEN not in json.dumps(results)
+
+
+def test_wide_ranges_allowed_are_made_with_a_warning_naming_both_options(fake, monkeypatch):
+    from ansible.module_utils.common.warnings import get_warning_messages
+
+    kind, res = run(monkeypatch, ip_addresses=["0.0.0.0/1", "128.0.0.0/1"], allow_wide_ranges=True)
+    assert kind == "exit" and res["changed"] is True, res
+    said = [w for w in get_warning_messages() if "allow_wide_ranges is true" in w]
+    assert said and "ip_addresses together cover 4294967296 addresses" in said[-1], said
+
+
+def test_duplicate_acls_fail_listing_each_and_adopt_oldest_deletes_the_newer_empty_one(fake, monkeypatch):
+    old = fake.add("acls", friendly_name=NAME, date_created="Tue, 01 Dec 2026 10:00:00 +0000")
+    fake.add("ips", parent=old["sid"], ip_address="203.0.113.10", cidr_prefix_length=32, friendly_name="203.0.113.10/32")
+    new = fake.add("acls", friendly_name=NAME, date_created="Tue, 01 Dec 2026 11:00:00 +0000")
+    kind, res = run(monkeypatch, ip_addresses=["203.0.113.10"])
+    assert kind == "fail" and "(created Tue, 01 Dec 2026 10:00:00 +0000, 1 address)" in res["msg"] and fake.writes() == []
+    kind, res = run(monkeypatch, ip_addresses=["203.0.113.10"], duplicates="adopt_oldest")
+    assert kind == "exit" and res["duplicates_deleted"] == [new["sid"]] and res["ip_acl"]["sid"] == old["sid"]
+    assert [r["sid"] for r in fake.rows("acls")] == [old["sid"]]
