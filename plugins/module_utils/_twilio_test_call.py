@@ -127,7 +127,8 @@ def judge(placed, leg, match, from_number, did, fallback_number, waited, trunk_n
             say(
                 "number_rewritten",
                 "The forwarded call reached Twilio as %s, not %s: the number was rewritten on the way (3CX's \"Process E164 numbers\" "
-                "setting), and a number that no longer matches Twilio's routing is dropped. Turn E164 processing off" % (sip_user(leg.get("to")), fallback_number),
+                "setting), and a number that no longer matches Twilio's routing is dropped. Turn E164 processing off"
+                % (sip_user(leg.get("to")), fallback_number),
             )
         if leg.get("status") in NOT_ANSWERED:
             say(
