@@ -44,7 +44,10 @@ def build(
     )
     # The SIP leg: the 3CX PBXs place test calls to the Twilio stand-in's SIP Domains (lab/sip).
     threecx.sip_leg = SipLeg(twilio, log=threecx.log_line)
-    return twilio, threecx, PbxFleet(threecx)
+    fleet = PbxFleet(threecx)
+    # The PSTN: a call Twilio places (POST Calls.json) rings the lab PBX that owns the number.
+    twilio.pstn = fleet.pstn_call
+    return twilio, threecx, fleet
 
 
 def endpoints_document(

@@ -313,6 +313,11 @@ class PbxCalls:
         caller_name = body.get("caller_name")
         if caller_name is not None and not isinstance(caller_name, str):
             return Response.json(400, {"error": "caller_name must be a string"})
+        return Response.json(200, self.inbound(did, caller, caller_name).as_dict(self.st))
+
+    def inbound(self, did: str, caller: str, caller_name: str | None = None) -> "Flow":
+        """One call from *caller* to *did* through this PBX's whole inbound flow (also the PSTN leg of
+        the Twilio stand-in's ``POST Calls.json``, lab/threecx/fleet.py)."""
         flow = Flow(did=did, caller=caller, caller_name=caller_name)
         # The configuration is read under the PBX's lock; the call itself runs without it.
         with self.st.lock:
@@ -335,7 +340,7 @@ class PbxCalls:
                         flow.reason = f"the SIP Domain answered {result.status} {result.reason}".strip()
                         if flow.sip.get("decision"):
                             flow.reason += f" ({flow.sip['decision']})"
-        return Response.json(200, flow.as_dict(self.st))
+        return flow
 
     def _route(self, flow: "Flow") -> TrunkCall | None:
         """Inbound rule -> destination -> agents -> no-answer -> outbound rule -> trunk; the call to place or None."""

@@ -115,6 +115,27 @@ class PbxFleet:
     def descriptors(self, base_url: str | None = None) -> dict[str, dict]:
         return {name: self.descriptor(name, base_url) for name, _ in self.mounts.items()}
 
+    # ---------------------------------------------------------------- the PSTN
+    def owner_of(self, number: str) -> ThreeCX | None:
+        """The PBX (root or named) one of whose trunks lists *number* among its DIDs (the same digits
+        with or without '+' match too); None when no lab PBX owns it."""
+        digits = number.lstrip("+")
+        pbxs = [self.root] + [pbx for _, pbx in self.mounts.items() if isinstance(pbx, ThreeCX)]
+        for pbx in pbxs:
+            with pbx.lock:
+                dids = [d for t in pbx.pbx.trunks.items.values() for d in t.get("DidNumbers") or []]
+            if number in dids or digits in {d.lstrip("+") for d in dids}:
+                return pbx
+        return None
+
+    def pstn_call(self, to: str, caller: str) -> dict | None:
+        """The PSTN delivers a call from *caller* to *to*: the owning PBX runs its whole inbound flow
+        (its ``/_lab/calls`` answer); None when no lab PBX owns the number."""
+        pbx = self.owner_of(to)
+        if pbx is None:
+            return None
+        return pbx.calls.inbound(to, caller).as_dict(pbx)
+
     # ---------------------------------------------------------------- control endpoints
     def _base(self, req: Request) -> str:
         return self.base_url or "https://" + (req.headers.get("Host") or "127.0.0.1")

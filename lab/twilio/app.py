@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import secrets
+import threading
+import traceback
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .. import variants as V
 from ..server import HTTPError, Request, Response, StandIn
@@ -113,6 +116,12 @@ class Twilio(StandIn):
             self._register(rdef)
         if "domains" in self.defs:
             self.control.add("GET", "/_lab/sip/auth", self._ctl_sip_auth)
+        # The lab's telephone network: (number called, caller) -> what the PBX that owns the number
+        # did with the call (its /_lab/calls answer), or None when no lab PBX owns it. lab/serve.py
+        # connects it to the 3CX PBXs; None (in-process tests) rings nobody.
+        self.pstn: Callable[[str, str], dict | None] | None = None
+        if "calls" in self.defs:
+            self.router.add("POST", calls.CALLS.list_pattern(), self._create_call)
 
     # ---------------------------------------------------------------- plumbing
     def secrets(self) -> list[str]:
@@ -252,6 +261,38 @@ class Twilio(StandIn):
                 raise ValueError(f"variants: unknown regions {', '.join(sorted(unknown))} (one of {', '.join(self.accounts)})")
             return {r: V.resolve(raw[r], V.TWILIO) if r in raw else dict(self.launch_variants[r]) for r in self.accounts}
         return {r: V.resolve(raw, V.TWILIO) for r in self.accounts}
+
+    def _create_call(self, req: Request) -> Response:
+        """POST Calls.json: record the outbound call (``queued``), answer 201, place its PSTN leg in the background."""
+        account = self._authenticate(req)
+        store = self.data[account.account_sid]
+        call = calls.parse_create(self._form(req))
+        now = dt.datetime.now(dt.timezone.utc)
+        rec = calls.record_call(
+            store, from_=call["from"], to=call["to"], status="queued", start=now, end=now, direction="outbound-api"
+        )
+        body = store.render(self.defs["calls"], rec)
+        # Twilio answers before the call is placed; the call log then shows it progress.
+        threading.Thread(
+            target=self._place_call, args=(store, rec["sid"], call["to"], call["from"]), daemon=True
+        ).start()
+        return Response.json(201, body, self._headers(req))
+
+    def _place_call(self, store: Resources, sid: str, to: str, caller: str) -> None:
+        with self.lock:
+            if sid in store.records[calls.CALLS.store_key]:
+                store.records[calls.CALLS.store_key][sid]["status"] = "ringing"
+        start = dt.datetime.now(dt.timezone.utc)
+        flow = None
+        try:
+            flow = self.pstn(to, caller) if self.pstn is not None else None
+        except Exception:  # a lab bug: the call fails, the log says why
+            self.log_line(f"twilio: the PSTN leg of call {sid} failed:\n{traceback.format_exc()}")
+        status = calls.pstn_status(flow)
+        with self.lock:
+            calls.end_call(store, sid, status=status, start=start, end=dt.datetime.now(dt.timezone.utc))
+        where = "no lab PBX owns the number" if flow is None else f"{flow.get('pbx') or 'root'} PBX: {flow.get('outcome')}"
+        self.log_line(f"twilio: call {sid} to {to} from {caller}: {status} ({where})")
 
     def reset(self, options: dict) -> None:
         unknown = set(options) - {"variants"}

@@ -26,6 +26,7 @@ _ARGS = (
     "dnd_profiles",
     "probe",
     "test_call",
+    "round_trip",
 )
 
 
@@ -81,6 +82,9 @@ class ActionModule(ActionBase):
                         call.get("since"),
                     )
                 )
+            trip = args.get("round_trip")
+            if trip:
+                results.append(_golive.judge_round_trip(site, trip.get("result"), trip.get("from")))
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.update(
                 failed=True,

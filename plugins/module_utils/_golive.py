@@ -105,6 +105,19 @@ SIP_CATALOGUE = (
         "domain's voice handler and the region of the account you read.",
     ),
 )
+# The round trip (twilio_test_call): Twilio calls the DID and the forwarded call must reach the SIP
+# Domain with the calling number. A failure carries the fix of the item its diagnosis points at.
+SIP_CATALOGUE += (
+    (
+        "round_trip",
+        "Round-trip call to the DID is forwarded to Twilio with the calling number",
+        "Twilio receives no call: call the DID from outside with every agent on Do Not Disturb; the queue or ring group must "
+        "forward it (destination if no answer: Forward to Outside Number) through an outbound rule whose route 1 is the Twilio "
+        "trunk, and the call must be in Twilio's call log (Monitor > Logs > Calls).",
+    ),
+)
+# twilio_test_call's diagnosis codes -> the item whose fix applies (others: the round trip's own).
+ROUND_TRIP_FIXES = {"caller_mismatch": "template", "refused": "authentication", "number_rewritten": "e164"}
 ITEM_IDS = tuple(c[0] for c in CATALOGUE)
 TITLES = dict((c[0], c[1]) for c in CATALOGUE + SIP_CATALOGUE)
 FIXES = dict((c[0], c[2]) for c in CATALOGUE + SIP_CATALOGUE)
@@ -805,6 +818,29 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
             call.get("from_user"),
         ),
     )
+
+
+def judge_round_trip(site, result, from_number):
+    """Item round_trip from the registered twilio_test_call result (the module judged the call; this
+    names the item and the fix its first diagnosis points at)."""
+    result = result if isinstance(result, dict) else {}
+    route = "from %s to the DID %s" % (from_number, site["did"])
+    if "placed" not in result:
+        return item("round_trip", False, "the round-trip call %s did not run: %s" % (route, result.get("msg") or "no result"))
+    if not result["placed"]:
+        return item("round_trip", None, "not placed under --check: it would ring the PBX and the SIP Domain's handler")
+    if result.get("passed"):
+        return item(
+            "round_trip",
+            True,
+            "Twilio called %s; the PBX forwarded it to %s and Twilio logged it (%s) with From %s, the calling number"
+            % (route, site["fallback_number"], (result.get("forwarded") or {}).get("sid"), result.get("from")),
+        )
+    diagnosis = [d for d in result.get("diagnosis") or [] if isinstance(d, dict)]
+    codes = [d.get("code") for d in diagnosis]
+    fix = next((FIXES[ROUND_TRIP_FIXES[c]] for c in codes if c in ROUND_TRIP_FIXES), None)
+    detail = "; ".join(str(d.get("message")) for d in diagnosis) or result.get("msg") or "not passed"
+    return item("round_trip", False, "the round-trip call %s: %s" % (route, detail), fix)
 
 
 def summary(results):

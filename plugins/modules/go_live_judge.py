@@ -17,7 +17,7 @@ description:
   - The judgement of the role R(go_live_check,ansible_collections.voip.threecx_twilio.go_live_check_role), run on the
     controller. From the site plan and the registered results of the role's reads, it judges the setup guide's ten-item
     checklist (sip_domain, handler, authentication, template, trunk, did_on_trunk, did_routed, outbound_rule, e164,
-    agents) and, when given, the SIP items sip_probe and test_call. Each result carries the guide's diagnosis as C(fix)
+    agents) and, when given, the SIP items sip_probe, test_call and round_trip. Each result carries the guide's diagnosis as C(fix)
     when it failed.
   - Publishes the results as the facts C(go_live_check_results), C(go_live_check_failed) and C(go_live_check_sip_uri), and
     for the fleet report as set_stats data C(go_live) (per host).
@@ -56,6 +56,11 @@ options:
       - Item test_call - C(placed) (the registered M(voip.threecx_twilio.threecx_trunk_test_call) result), C(log) (the
         registered M(voip.threecx_twilio.twilio_call_info) result), C(caller), C(destination) and C(since) (the time from
         which the call log was read).
+    type: dict
+  round_trip:
+    description:
+      - Item round_trip - C(result) (the registered M(voip.threecx_twilio.twilio_test_call) result) and C(from) (the
+        number the call was placed from).
     type: dict
 extends_documentation_fragment:
   - voip.threecx_twilio.attributes

@@ -1,5 +1,6 @@
 """The SIP leg through the real clients: a TestOutboundCall on the root 3CX PBX (requests) sends a real
-INVITE to a Twilio SIP Domain set up with the twilio SDK, whose call log the SDK then reads.
+INVITE to a Twilio SIP Domain set up with the twilio SDK, whose call log the SDK then reads; a call
+placed with the SDK's Calls create rings the PBX's DID and its whole inbound flow forwards it there.
 
 The autouse guard in conftest.py fails a test that leaves a violation in either request log.
 Skipped, naming the missing binary, when kamailio or sipp is not installed (scripts/bootstrap sip).
@@ -7,6 +8,7 @@ Skipped, naming the missing binary, when kamailio or sipp is not installed (scri
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -82,8 +84,58 @@ def test_call_log_paging_through_the_sdk(cx, twilio_client):
     ], "newest first, across pages"
 
 
-def test_placing_a_call_through_the_rest_api_is_not_implemented(twilio_client):
+DID = "+13125550199"
+HANG_UP = '<Response><Pause length="3"/><Hangup/></Response>'
+
+
+def wait_ended(client, sid: str, deadline: float = 10.0):
+    """The call once it has ended; Calls create is asynchronous, so its log is polled (up to *deadline* s)."""
+    stop = time.monotonic() + deadline
+    call = client.calls(sid).fetch()
+    while call.status not in ("completed", "busy", "failed", "no-answer", "canceled") and time.monotonic() < stop:
+        time.sleep(0.05)
+        call = client.calls(sid).fetch()
+    return call
+
+
+def test_calls_create_rings_the_did_and_the_pbx_forwards_it_to_the_sip_domain(lab, cx, twilio_client):
+    # The root PBX owns DID (its trunk lists it); the queue's agents are on DND, so the call is forwarded.
+    client = twilio_client("us1")
+    trunk_id = originator_trunk(cx, sip_domain(client, "127.0.0.1"))
+    assert cx.call("PATCH", f"/Trunks({trunk_id})", json={"DidNumbers": [DID]}).status_code == 204
+    queue = cx.call(
+        "POST",
+        "/Queues",
+        json={"Name": "Support", "Agents": [{"Number": "100"}], "ForwardNoAnswer": {"To": "External", "External": FALLBACK}},
+    ).json()
+    rule = {"RuleName": "main", "Condition": "BasedOnDID", "Data": DID, "TrunkDN": {"Id": trunk_id}}
+    rule["OfficeHoursDestination"] = {"To": "Queue", "Number": queue["Number"]}
+    assert cx.call("POST", "/InboundRules", json=rule).status_code == 201
+    out = {"Name": "Twilio fallback", "Prefix": FALLBACK, "Routes": [{"TrunkId": trunk_id}]}
+    assert cx.call("POST", "/OutboundRules", json=out).status_code == 201
+    assert cx.call("PATCH", "/E164Settings", json={"Enabled": False}).status_code == 204
+    lab.control("threecx", "POST", "extensions", json={"extensions": [{"Number": "100", "dnd": True}]}).raise_for_status()
+
+    call = client.calls.create(to=DID, from_=CALLER, twiml=HANG_UP, timeout=15)
+    assert (call.status, call.direction, call.to, call.from_formatted) == ("queued", "outbound-api", DID, CALLER)
+    assert wait_ended(client, call.sid).status == "completed"
+    (leg,) = client.calls.list(to=FALLBACK)
+    assert (leg.from_formatted, leg.direction, leg.status) == (CALLER, "inbound", "completed"), "the calling number as From"
+    created = [e for e in lab.requests_log("twilio") if e["method"] == "POST" and e["path"].endswith("/Calls.json")]
+    assert [(e["status"], e["violations"]) for e in created] == [(201, [])]
+
+
+def test_calls_create_to_a_number_no_pbx_owns_fails(twilio_client):
+    client = twilio_client("us1")
+    call = client.calls.create(to="+19998887777", from_=CALLER, url="https://example.com/twiml")
+    assert call.status == "queued"
+    assert wait_ended(client, call.sid).status == "failed"
+    assert [c.sid for c in client.calls.list()] == [call.sid]
+
+
+def test_calls_create_without_twiml_url_or_application_is_refused(twilio_client):
     client = twilio_client("us1")
     with pytest.raises(TwilioRestException) as exc:
-        client.calls.create(to="+14155550123", from_="+13125550100", url="https://example.com/twiml")
-    assert exc.value.status == 501
+        client.calls.create(to=DID, from_=CALLER)
+    assert (exc.value.status, exc.value.code) == (400, 21201)
+    assert client.calls.list() == []

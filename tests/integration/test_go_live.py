@@ -227,6 +227,52 @@ def test_a_converged_fleet_passes_every_item(fleet):
     assert html.count('<td class="ok"') == len(SITES) * len(VERIFY_ITEMS) and 'class="fail"' not in html
 
 
+ROUND_TRIP_FROM = "+13125550142"  # a number of the site's Twilio account (the lab does not check ownership)
+
+
+def presence(fleet: Fleet, site: str) -> dict[str, str]:
+    """Every extension's presence profile on the site's PBX, from the lab's state."""
+    with fleet.lab._session() as session:
+        state = session.get(fleet.endpoints["threecx"]["pbxs"][site]["control_url"] + "/state", timeout=60).json()
+    return {u["Number"]: u["CurrentProfileName"] for u in state["collections"]["Users"]}
+
+
+def test_the_round_trip_item_calls_the_did_and_finds_the_calling_number_at_twilio(fleet):
+    # Agents on DND for the call (the role sets no presence), put back afterwards.
+    before = presence(fleet, "acme-dallas")
+    breaker = Breaker(fleet)
+    breaker.set_dnd("acme-dallas", ["100", "101"], True)
+    trip = ["-e", "fleet_hosts=acme-dallas", "-e", "go_live_check_test_call=false", "-e", "go_live_check_round_trip=true"]
+    trip += ["-e", f"go_live_check_test_from={ROUND_TRIP_FROM}", "-e", "go_live_check_round_trip_wait_timeout=20"]
+    # With every agent on DND item agents fails, as it must (the role cannot yet set DND for the call only): report only.
+    trip += ["-e", "go_live_check_fail_on_error=false"]
+    try:
+        mark = fleet.mark()
+        rc, report = fleet.run("round-trip-check", "--check", *trip, playbook=VERIFY_YML)
+        assert rc == 0, report["_log"]
+        [item] = [i for i in by_site(report)["acme-dallas"]["go_live"]["items"] if i["id"] == "round_trip"]
+        assert item["state"] == "skip" and "not placed under --check" in item["detail"], item
+        assert by_site(report)["acme-dallas"]["go_live"]["failing"] == ["agents"]
+        assert fleet.writes(mark) == [], "--check places no call"
+
+        mark = fleet.mark()
+        rc, report = fleet.run("round-trip", *trip, playbook=VERIFY_YML)
+        assert rc == 0, report["_log"]
+        site = by_site(report)["acme-dallas"]
+        [item] = [i for i in site["go_live"]["items"] if i["id"] == "round_trip"]
+        assert item["state"] == "ok" and site["go_live"]["failing"] == ["agents"], not_ok(site["go_live"])
+        assert re.search(rf"forwarded it to \+12145550199 and Twilio logged it \(CA\w{{32}}\) with From {re.escape(ROUND_TRIP_FROM)}", item["detail"]), item
+        writes = fleet.writes(mark)
+        assert [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"]) for e in writes] == [("POST", "Calls.json", 201)], writes
+        assert writes[0]["body"]["To"] == "+12145550100" and writes[0]["body"]["From"] == ROUND_TRIP_FROM
+    finally:
+        restore = [{"Number": n, "CurrentProfileName": p} for n, p in before.items() if n in ("100", "101")]
+        with fleet.lab._session() as session:
+            control = fleet.endpoints["threecx"]["pbxs"]["acme-dallas"]["control_url"]
+            session.post(control + "/extensions", json={"extensions": restore}, timeout=30).raise_for_status()
+    assert presence(fleet, "acme-dallas") == before
+
+
 def test_the_probe_item_tells_a_lab_uas_from_a_closed_port(fleet):
     if "kamailio" in tools.missing_binaries():
         pytest.skip(tools.missing_message(["kamailio"]))

@@ -465,3 +465,116 @@ def test_call_log_pages_newest_first_and_reset_clears_it(lab, site_a):
     assert [c["from"] for c in second.json()["calls"]] == ["+15550000001"]
     lab.http.post(lab.eps["twilio"]["control_url"] + "/reset", timeout=30).raise_for_status()
     assert lab.twilio_calls("ie1") == []
+
+
+# ---------------------------------------------------------------- (g) POST Calls.json: the PSTN leg into a PBX
+
+HANG_UP = '<Response><Pause length="3"/><Hangup/></Response>'
+ENDED = {"completed", "busy", "failed", "no-answer", "canceled"}
+
+
+def place_call(lab: Lab, region: str = "ie1", to: str = DID, from_: str = CALLER, **form) -> dict:
+    created = lab.tw(region, "Calls.json", To=to, From=from_, Twiml=HANG_UP, Timeout="15", **form)
+    assert (created["status"], created["direction"], created["to"], created["from"]) == (
+        "queued",
+        "outbound-api",
+        to,
+        from_,
+    ), "Twilio answers 201 before the call is placed"
+    return created
+
+
+def ended(lab: Lab, region: str, sid: str, deadline: float = 10.0) -> dict:
+    """The call once it has ended: the API is asynchronous, so the log is polled (up to *deadline* s)."""
+    stop = time.monotonic() + deadline
+    while True:
+        resp = lab.twilio(region, "GET", f"Calls/{sid}.json")
+        assert resp.status_code == 200, resp.text
+        call = resp.json()
+        if call["status"] in ENDED or time.monotonic() > stop:
+            return call
+        time.sleep(0.05)
+
+
+def forwarded(lab: Lab, region: str = "ie1") -> list[dict]:
+    return [c for c in lab.twilio_calls(region) if c["direction"] == "inbound"]
+
+
+def test_g_a_call_to_the_did_runs_the_pbx_flow_and_the_forwarded_leg_reaches_the_sip_domain(lab, site_a):
+    dnd(lab, "site-a", "100", "101")
+    created = place_call(lab)
+    call = ended(lab, "ie1", created["sid"])
+    assert call["status"] == "completed", "the SIP Domain answered the forwarded leg"
+    assert call["start_time"] and call["end_time"] and call["duration"].isdigit()
+    (leg,) = forwarded(lab)
+    assert (leg["from"], leg["to"], leg["status"]) == (CALLER, FALLBACK, "completed"), "the caller is the calling number"
+    assert leg["sid"] != created["sid"]
+
+
+def test_g_the_forwarded_leg_carries_what_the_pbx_really_sends(lab):
+    # A template without the OriginatorCallerId bindings: Twilio sees the trunk's number (the guide's template pattern).
+    host = domain(lab, "ie1", ips=(lab.pbx("site-a")["public_ip"],)).replace(".sip.", ".sip.ie1.")
+    wire(lab, "site-a", trunk(lab, "site-a", host, variable=None))
+    dnd(lab, "site-a", "100", "101")
+    assert ended(lab, "ie1", place_call(lab)["sid"])["status"] == "completed"
+    (leg,) = forwarded(lab)
+    assert leg["from"] == TRUNK_NUMBER
+
+
+def test_g_an_available_agent_answers_and_nothing_is_forwarded(lab, site_a):
+    dnd(lab, "site-a", "100")
+    assert ended(lab, "ie1", place_call(lab)["sid"])["status"] == "completed"
+    assert forwarded(lab) == []
+
+
+@pytest.mark.parametrize("breakage", ["no_outbound_rule", "acl", "e164"])
+def test_g_when_the_fallback_fails_the_call_is_not_answered(lab, site_a, breakage):
+    dnd(lab, "site-a", "100", "101")
+    if breakage == "no_outbound_rule":
+        lab.xapi("site-a", "DELETE", f"/OutboundRules({site_a['outbound_rule']['Id']})")
+    elif breakage == "e164":
+        lab.xapi("site-a", "PATCH", "/E164Settings", json={"Enabled": True})
+    else:
+        lab.tokens.clear()
+        host = domain(lab, "ie1", ips=("127.0.0.99",)).replace(".sip.", ".sip.ie1.")
+        lab.xapi("site-a", "PATCH", f"/Trunks({site_a['trunk_id']})", json={"Gateway": {"Host": host, "ProxyHost": host}})
+    assert ended(lab, "ie1", place_call(lab)["sid"])["status"] == "no-answer"
+    legs = forwarded(lab)
+    if breakage == "no_outbound_rule":
+        assert legs == []
+    else:
+        (leg,) = legs
+        assert leg["status"] == "failed" and leg["from"] == CALLER
+
+
+def test_g_a_number_no_lab_pbx_owns_fails_and_nothing_is_forwarded(lab, site_a):
+    dnd(lab, "site-a", "100", "101")
+    created = place_call(lab, to="+19998887777")
+    assert ended(lab, "ie1", created["sid"])["status"] == "failed"
+    assert forwarded(lab) == []
+
+
+def test_g_the_number_is_rung_whichever_account_places_the_call(lab, site_a):
+    dnd(lab, "site-a", "100", "101")
+    created = place_call(lab, region="us1")
+    assert ended(lab, "us1", created["sid"])["status"] == "completed"
+    assert [c["sid"] for c in lab.twilio_calls("us1")] == [created["sid"]]
+    (leg,) = forwarded(lab, "ie1")
+    assert leg["from"] == CALLER, "the forwarded leg is logged by the account that holds the SIP Domain"
+
+
+@pytest.mark.parametrize(
+    "form,code",
+    [
+        ({"To": DID, "From": CALLER}, 21201),  # no Url, Twiml or ApplicationSid
+        ({"To": "sip:alice@example.com", "From": CALLER, "Twiml": HANG_UP}, 21211),
+        ({"To": DID, "From": "alice", "Twiml": HANG_UP}, 21212),
+        ({"To": DID, "From": CALLER, "Twiml": HANG_UP, "Timeout": "601"}, 21502),
+        ({"To": DID, "From": CALLER, "Twiml": "<Response>" + "x" * 4000 + "</Response>"}, 21502),
+    ],
+)
+def test_g_a_bad_call_is_refused_before_anything_rings(lab, site_a, form, code):
+    dnd(lab, "site-a", "100", "101")
+    resp = lab.twilio("ie1", "POST", "Calls.json", data=form)
+    assert (resp.status_code, resp.json()["code"]) == (400, code), resp.text
+    assert lab.twilio_calls("ie1") == []

@@ -353,3 +353,29 @@ def test_a_rule_above_that_takes_the_number_under_another_reading_only_is_unconf
     )
     assert "outbound rule All (empty prefix: a catch-all, priority 1), the first that matches +12125550199, sends route 1 to PSTN" in result["detail"]
     assert "outbound rule All comes before the Twilio rule" in result["fix"]
+
+
+def test_the_round_trip_outcomes():
+    caller = "+17735550142"
+
+    def trip(result):
+        return _golive.judge_round_trip(SITE, result, caller)
+
+    assert trip(None)["ok"] is False and "did not run: no result" in trip(None)["detail"]
+    assert trip({"msg": "did must be in full international format"})["detail"].endswith("did not run: did must be in full international format")
+    skipped = trip({"placed": False, "skipped": True})
+    assert skipped["ok"] is None and "not placed under --check" in skipped["detail"] and skipped["fix"] is None
+    ok = trip({"placed": True, "passed": True, "from": caller, "forwarded": {"sid": "CA2"}, "diagnosis": []})
+    assert ok["ok"] is True and "(CA2) with From +17735550142, the calling number" in ok["detail"]
+    assert SITE["did"] in ok["detail"] and SITE["fallback_number"] in ok["detail"]
+
+    def failed(*codes):
+        return trip({"placed": True, "passed": False, "diagnosis": [{"code": c, "message": "msg %s." % c} for c in codes]})
+
+    # The fix of the item the first diagnosis points at; the messages all in the detail.
+    assert failed("caller_mismatch")["fix"] == _golive.FIXES["template"]
+    assert failed("refused")["fix"] == _golive.FIXES["authentication"]
+    both = failed("number_rewritten", "refused")
+    assert both["fix"] == _golive.FIXES["e164"] and "msg number_rewritten.; msg refused." in both["detail"]
+    assert failed("no_forwarded_call")["fix"] == _golive.FIXES["round_trip"]
+    assert failed("call_failed")["ok"] is False and failed("call_failed")["fix"] == _golive.FIXES["round_trip"]

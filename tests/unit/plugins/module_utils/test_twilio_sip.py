@@ -86,6 +86,9 @@ class FakeTwilio(BaseAdapter):
         self.faults = []
         self.shared_mappings = shared_mappings
         self.taken = set(taken)  # domain names held by other accounts
+        # POST Calls.json: None refuses it (the log is read-only); a test gives a function(form) -> record
+        # that places the call (logs it, and whatever its PSTN leg brings).
+        self.on_call_create = None
 
     # ---- test helpers -------------------------------------------------------------------------
     def fault(self, method, path, action, times=1, status=None, retry_after=None):
@@ -199,6 +202,8 @@ class FakeTwilio(BaseAdapter):
             parent = pm.groupdict().get("parent")
             if parent is not None and self._get(parent_group, parent) is None:
                 return 404, self._error(404, 20404, "parent %s not found" % parent)
+            if name == "calls" and method == "POST" and sid is None and self.on_call_create is not None:
+                return 201, self._render(name, self.on_call_create(form))
             if name == "calls" and method != "GET":
                 return 405, self._error(405, 20004, "the fake call log is read-only")
             if sid is None and method == "GET":
