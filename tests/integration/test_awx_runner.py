@@ -122,6 +122,21 @@ EXTRA_VARS = {"fleet_serial": 5, "fleet_max_fail_percentage": 0}
 
 
 # ---------------------------------------------------------------------- AWX's credential injection
+
+def write_runner_env(env_dir: Path, injected: dict, base: Path) -> None:
+    """ansible-runner's env/envvars (the injected credentials and the collection's path) and env/extravars, 0600."""
+    envvars = dict(
+        injected,
+        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
+        ANSIBLE_NOCOLOR="1",
+        ANSIBLE_LOCAL_TEMP=str(base / "ansible-tmp"),
+        PYTHONUNBUFFERED="1",
+    )
+    (env_dir / "envvars").write_text(json.dumps(envvars))
+    (env_dir / "extravars").write_text(json.dumps(EXTRA_VARS))
+    for name in ("envvars", "extravars"):
+        os.chmod(env_dir / name, stat.S_IRUSR | stat.S_IWUSR)
+
 def render_injectors(type_name: str, inputs: dict, env_dir: Path) -> tuple[dict[str, str], set[str]]:
     """The environment AWX injects for one credential of extensions/awx/credential_types/<name>.yml.
 
@@ -199,17 +214,7 @@ def private_data_dir(base: Path, lab) -> tuple[Path, dict[str, str], set[str]]:
     env_dir = pdd / "env"
     env_dir.mkdir(mode=0o700)
     injected, secrets = credentials_env(lab, env_dir)
-    envvars = dict(
-        injected,
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCAL_TEMP=str(base / "ansible-tmp"),
-        PYTHONUNBUFFERED="1",
-    )
-    (env_dir / "envvars").write_text(json.dumps(envvars))
-    (env_dir / "extravars").write_text(json.dumps(EXTRA_VARS))
-    for name in ("envvars", "extravars"):
-        os.chmod(env_dir / name, stat.S_IRUSR | stat.S_IWUSR)
+    write_runner_env(env_dir, injected, base)
     return pdd, injected, secrets
 
 
@@ -422,17 +427,7 @@ def sliced_private_data_dir(base: Path, lab) -> tuple[Path, set[str]]:
         },
         env_dir,
     )
-    envvars = dict(
-        injected,
-        ANSIBLE_COLLECTIONS_PATH=str(collections_path()),
-        ANSIBLE_NOCOLOR="1",
-        ANSIBLE_LOCAL_TEMP=str(base / "ansible-tmp"),
-        PYTHONUNBUFFERED="1",
-    )
-    (env_dir / "envvars").write_text(json.dumps(envvars))
-    (env_dir / "extravars").write_text(json.dumps(EXTRA_VARS))
-    for name in ("envvars", "extravars"):
-        os.chmod(env_dir / name, stat.S_IRUSR | stat.S_IWUSR)
+    write_runner_env(env_dir, injected, base)
     return pdd, secrets
 
 
