@@ -137,6 +137,7 @@ def write_runner_env(env_dir: Path, injected: dict, base: Path) -> None:
     for name in ("envvars", "extravars"):
         os.chmod(env_dir / name, stat.S_IRUSR | stat.S_IWUSR)
 
+
 def render_injectors(type_name: str, inputs: dict, env_dir: Path) -> tuple[dict[str, str], set[str]]:
     """The environment AWX injects for one credential of extensions/awx/credential_types/<name>.yml.
 
