@@ -137,3 +137,87 @@ def test_dotted_domain_names_must_end_with_the_twilio_suffix():
     for bad in ("rel.sip.example.com", "pbx.acme"):
         with pytest.raises(ValueError, match="has dots but does not end with .sip.twilio.com"):
             v.check_sip_domain_name("domain_name", bad)
+
+
+# ---- boundaries and exact messages (found by scripts/mutation: each of these was a surviving mutant)
+
+
+def test_digits_length_limits_are_inclusive_and_the_messages_exact():
+    v.check_digits({"code": "123"}, "code", min_length=3, max_length=3)  # exactly the bounds: accepted
+    with pytest.raises(ValueError) as err:
+        v.check_digits({"code": "1234"}, "code", max_length=3)
+    assert str(err.value) == "code must have at most 3 characters; got '1234' (4)"
+    with pytest.raises(ValueError) as err:
+        v.check_digits({"code": "1"}, "code", min_length=2)
+    assert str(err.value) == "code must have at least 2 digit(s); got '1'. Leave it unset to keep the PBX's value"
+    with pytest.raises(ValueError) as err:
+        v.check_digits({"code": "4-4"}, "code")
+    assert str(err.value) == (
+        "code must contain only digits; '4-4' contains '-'. Write it without spaces or separators, for example '44' rather than '+44'."
+    )
+    with pytest.raises(ValueError) as err:
+        v.check_digits({"prefix": "9x"}, "prefix", extra="+*#")
+    assert "prefix must contain only digits and + * #; '9x' contains 'x'." in str(err.value)
+
+
+def test_phone_numbers_of_exactly_3_and_15_digits_are_accepted():
+    assert v.check_phone_number("number", "+" + "1" * 15) == "+" + "1" * 15
+    assert v.check_phone_number("number", "123") == "123"
+
+
+def test_fqdn_limits_are_inclusive():
+    label63 = "a" * 63
+    assert v.check_fqdn("registrar", label63 + ".com") == label63 + ".com"
+    name253 = ".".join(["a" * 49] * 5) + ".abc"  # 5 labels of 49, 4 dots, then ".abc": 253 characters
+    assert len(name253) == 253 and v.check_fqdn("registrar", name253) == name253
+    with pytest.raises(ValueError, match="fully qualified"):
+        v.check_fqdn("registrar", name253 + "c")
+    assert v.check_fqdn("registrar", "Example.COM.") == "example.com"  # two labels, trailing dot, lower case
+
+
+def test_ipv4_messages_and_prefix_forms_are_exact():
+    with pytest.raises(ValueError) as err:
+        v.check_ipv4("ip_addresses[0]", "example.com")
+    assert str(err.value) == (
+        "ip_addresses[0]: 'example.com' is not an IPv4 address; Twilio IP access control lists take IPv4 dotted-decimal addresses only "
+        "(for example 203.0.113.10)"
+    )
+    with pytest.raises(ValueError) as err:
+        v.check_ipv4("ip_addresses[0]", "10.0.0.1/24")
+    assert str(err.value) == "ip_addresses[0]: 10.0.0.1/24 has host bits set; the network is 10.0.0.0/24 (give that, or 10.0.0.1/32 for the one address)"
+    with pytest.raises(ValueError) as err:
+        v.check_ipv4("ip_addresses[0]", "0.0.0.0/0")
+    assert str(err.value).endswith("so the list would never converge); list the PBX's public addresses instead")
+    with pytest.raises(ValueError, match="prefix length must be a whole number"):
+        v.check_ipv4("ip_addresses[0]", "10.0.0.0/24/8")  # the first "/" splits: "24/8" is no number
+
+
+def test_exactly_a_slash_16_is_not_wide():
+    assert v.check_ip_coverage("ip_addresses", [("10.0.0.0", 16)]) == 2**16
+    assert v.wide_range_warning("ip_addresses", 2**16, "allow_wide_ranges") is None
+    assert "more than a /16" in v.wide_range_warning("ip_addresses", 2**16 + 1, "allow_wide_ranges")
+
+
+def test_password_of_exactly_12_characters_is_accepted_and_each_missing_part_is_named():
+    assert v.check_twilio_password("password", "Abcdefghij12") == "Abcdefghij12"
+    with pytest.raises(ValueError) as err:
+        v.check_twilio_password("password", "ABCDEFGHIJKL")
+    assert str(err.value) == "password does not meet Twilio's password rule; it needs a digit, a lower-case letter"
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        "sip:+14155550100@acme.sip.twilio.com;transport=tcp:x",  # a parameter holding ':' does not end the host early
+        "sip:+14155550100@acme.sip.twilio.com:5060;transport=udp;lr",
+        "sips:user@acme.sip.twilio.com:5061",
+    ],
+)
+def test_sip_uri_host_is_the_part_between_at_and_the_first_colon_or_semicolon(uri):
+    assert v.check_sip_uri("no_answer_destination.external", uri) == uri
+
+
+@pytest.mark.parametrize("uri", ["sip:+1415@bad_host.example.com", "tel:+14155550100@acme.sip.twilio.com", "sip+14155550100"])
+def test_sip_uri_bad_hosts_and_schemes_are_refused(uri):
+    with pytest.raises(ValueError, match="no_answer_destination.external"):
+        v.check_sip_uri("no_answer_destination.external", uri)
