@@ -176,20 +176,25 @@ def render_injectors(type_name: str, inputs: dict, env_dir: Path) -> tuple[dict[
     return env, secrets
 
 
+def twilio_credential_inputs(lab) -> dict:
+    """The inputs of a Twilio credential for the lab's account of REGION, by API key."""
+    account = lab.endpoints["twilio"]["accounts"][REGION]
+    return {
+        "account_sid": account["account_sid"],
+        "api_key": account["api_key"],
+        "api_secret": account["api_secret"],
+        "region": REGION,
+        "api_base_url": lab.endpoints["twilio_api_base_url"],
+        "ca_bundle": Path(lab.ca_bundle).read_text(),
+    }
+
+
 def credentials_env(lab, env_dir: Path) -> tuple[dict[str, str], set[str]]:
     """One Twilio credential (the lab's IE1 account, by API key) and one 3CX credential (the root PBX)."""
     ca_pem = Path(lab.ca_bundle).read_text()
-    account = lab.endpoints["twilio"]["accounts"][REGION]
     twilio_env, twilio_secrets = render_injectors(
         "twilio",
-        {
-            "account_sid": account["account_sid"],
-            "api_key": account["api_key"],
-            "api_secret": account["api_secret"],
-            "region": REGION,
-            "api_base_url": lab.endpoints["twilio_api_base_url"],
-            "ca_bundle": ca_pem,
-        },
+        twilio_credential_inputs(lab),
         env_dir,
     )
     pbx = lab.endpoints["threecx"]
@@ -415,17 +420,9 @@ def sliced_private_data_dir(base: Path, lab) -> tuple[Path, set[str]]:
     (pdd / "inventory" / "hosts").write_text("---\n" + yaml.safe_dump({"all": {"children": {REGION: {"hosts": hosts}}}}, sort_keys=False))
     env_dir = pdd / "env"
     env_dir.mkdir(mode=0o700)
-    account = lab.endpoints["twilio"]["accounts"][REGION]
     injected, secrets = render_injectors(
         "twilio",
-        {
-            "account_sid": account["account_sid"],
-            "api_key": account["api_key"],
-            "api_secret": account["api_secret"],
-            "region": REGION,
-            "api_base_url": lab.endpoints["twilio_api_base_url"],
-            "ca_bundle": Path(lab.ca_bundle).read_text(),
-        },
+        twilio_credential_inputs(lab),
         env_dir,
     )
     write_runner_env(env_dir, injected, base)
