@@ -820,13 +820,23 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
     )
 
 
+ROUND_TRIP_FROM_FIX = (
+    "Set go_live_check_test_from (the call's from_number) to a Twilio number or verified caller ID of the site's Twilio account, "
+    "in full international format such as +17735550142, or turn go_live_check_round_trip off."
+)
+
+
 def judge_round_trip(site, result, from_number):
     """Item round_trip from the registered twilio_test_call result (the module judged the call; this
     names the item and the fix its first diagnosis points at)."""
     result = result if isinstance(result, dict) else {}
     route = "from %s to the DID %s" % (from_number, site["did"])
     if "placed" not in result:
-        return item("round_trip", False, "the round-trip call %s did not run: %s" % (route, result.get("msg") or "no result"))
+        msg = result.get("msg") or "no result"
+        # The role feeds the module's from_number from go_live_check_test_from: its refusal (the
+        # module's own check, before any request) is fixed there.
+        fix = ROUND_TRIP_FROM_FIX if msg.startswith("from_number") else None
+        return item("round_trip", False, "the round-trip call %s did not run: %s" % (route, msg), fix)
     if not result["placed"]:
         return item("round_trip", None, "not placed under --check: it would ring the PBX and the SIP Domain's handler")
     if result.get("passed"):

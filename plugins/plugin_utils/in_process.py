@@ -205,7 +205,15 @@ def in_process_action(module):
                 try:
                     return merge_hash(result, self._run_in_process(task_vars, parser))
                 except _Unsupported as exc:
-                    reason = str(exc)
+                    # The module has run: running it again as a process could write twice.
+                    return merge_hash(
+                        result,
+                        dict(
+                            failed=True,
+                            msg="%s ran in the controller's worker process, but its result cannot be read on this ansible-core (%s); "
+                            "look at the vendor before running it again, with %s=false" % (module.__name__.rsplit(".", 1)[-1], exc, SWITCH),
+                        ),
+                    )
             display.vvv("%s runs as a module process: %s" % (module.__name__.rsplit(".", 1)[-1], reason))
             result = merge_hash(result, self._execute_module(task_vars=task_vars, wrap_async=self._task.async_val))
             if not self._task.async_val:

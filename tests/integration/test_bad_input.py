@@ -20,7 +20,7 @@ import pytest
 from ansible.module_utils.common.warnings import get_warning_messages
 
 from tests.support.bad_inputs import ACCEPTED, CASES, arguments
-from tests.support.in_process import LabModules, module_side, run
+from tests.support.lab_modules import LabModules, module_side, run
 
 pytestmark = pytest.mark.lab
 

@@ -19,7 +19,7 @@ import time
 
 import pytest
 
-from tests.support.in_process import LabModules, module_side, run
+from tests.support.lab_modules import LabModules, module_side, run
 
 pytestmark = pytest.mark.lab
 

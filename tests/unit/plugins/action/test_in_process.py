@@ -160,3 +160,21 @@ def test_every_api_module_has_its_in_process_action():
         assert "in_process_action(%s)" % name in text, name
         # and its documentation says so (the action attribute)
         assert "voip.threecx_twilio.attributes.IN_PROCESS" in (root / "plugins" / "modules" / ("%s.py" % name)).read_text(), name
+
+
+def test_a_result_it_cannot_read_fails_the_task_and_never_runs_the_module_again(monkeypatch):
+    from ansible.plugins.action import ActionBase
+
+    plugin = action()
+    ran_as_process = []
+    monkeypatch.setattr(ActionBase, "run", lambda self, tmp=None, task_vars=None: {})
+    monkeypatch.setattr(in_process, "_result_parser", lambda _action: lambda res: None)
+
+    def ran_then_unreadable(task_vars, parse):
+        raise in_process._Unsupported("the action base returned a Strange from _parse_returned_data")
+
+    plugin._run_in_process = ran_then_unreadable
+    plugin._execute_module = lambda **kwargs: ran_as_process.append(kwargs) or {}
+    result = plugin.run(task_vars={})
+    assert result["failed"] is True and "cannot be read" in result["msg"] and "voip_threecx_twilio_in_process=false" in result["msg"]
+    assert ran_as_process == []  # a second run as a process could write twice

@@ -363,6 +363,9 @@ def test_the_round_trip_outcomes():
 
     assert trip(None)["ok"] is False and "did not run: no result" in trip(None)["detail"]
     assert trip({"msg": "did must be in full international format"})["detail"].endswith("did not run: did must be in full international format")
+    refused = trip({"failed": True, "msg": "from_number must be in full international format with a leading '+'; got ''"})
+    assert refused["ok"] is False and "go_live_check_test_from" in refused["fix"]
+    assert "go_live_check_test_from" not in trip({"msg": "did must be in full international format"})["fix"]
     skipped = trip({"placed": False, "skipped": True})
     assert skipped["ok"] is None and "not placed under --check" in skipped["detail"] and skipped["fix"] is None
     ok = trip({"placed": True, "passed": True, "from": caller, "forwarded": {"sid": "CA2"}, "diagnosis": []})
