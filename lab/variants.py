@@ -223,6 +223,22 @@ ALL: tuple[Variant, ...] = (
         "DND is a separate flag the XAPI does not show: the profile stays as it was, the agent is not rung",
         "setup-guide.md step 10 and its failure table (DND); the vendor document's Pbx.User has no such property",
     ),
+    # ---- 3CX: writing a user's presence profile (the DND of the round-trip call)
+    Variant(
+        "presence-stored",
+        "presence_write",
+        THREECX,
+        "PATCH /Users({Id}) with CurrentProfileName sets the user's presence profile",
+        _XAPI + " has no source on presence; the vendor document: PATCH /Users({Id}) takes a Pbx.User, CurrentProfileName not readOnly",
+        default=True,
+    ),
+    Variant(
+        "presence-ignored",
+        "presence_write",
+        THREECX,
+        "PATCH /Users({Id}) answers 204 but keeps CurrentProfileName: the profile is the user's own switch",
+        _XAPI + " has no source on presence; the vendor document does not say an admin's PATCH sets a user's current profile",
+    ),
     # ---- Twilio: legacy vs Auth/Calls mapping stores
     Variant(
         "mappings-shared",

@@ -86,6 +86,7 @@ class PbxConfig:
             alt_keys=("Number",),
             nav_props=("Groups",),
             alt_keys_enabled=numbers_from_20_0_8,
+            on_write=self._user_write,
             seed=self._seed_users,
         )
         self.templates = Collection(
@@ -197,7 +198,7 @@ class PbxConfig:
         for coll in (self.gateway_parameters, self.gateway_parameter_values, self.codecs):
             register_collection(st, coll, ("list",))
         register_collection(st, self.groups, ("list", "get"))
-        register_collection(st, self.users, ("list", "get"))
+        register_collection(st, self.users, ("list", "get", "patch"))
         for coll in (self.templates, self.trunks, self.queues, self.ring_groups, self.inbound):
             register_collection(st, coll)
         register_collection(st, self.outbound, ("list", "get", "delete"))
@@ -291,6 +292,16 @@ class PbxConfig:
         if self.st.variant("dnd") == "dnd-flag":
             return user.get("Number") in self.dnd_flags
         return user.get("CurrentProfileName") == E.DND_PROFILE
+
+    def _user_write(self, body: dict, entity: dict | None) -> dict:
+        """``PATCH /Users({Id})`` (the vendor document's): a presence profile must be one of v20's; under
+        variant ``presence-ignored`` the PBX answers 204 and keeps the profile (the user's own switch)."""
+        if "CurrentProfileName" in body:
+            if body["CurrentProfileName"] not in E.PROFILE_NAMES:
+                raise ODataError(400, f"CurrentProfileName must be one of {', '.join(E.PROFILE_NAMES)}.")
+            if self.st.variant("presence_write") == "presence-ignored":
+                body = {k: v for k, v in body.items() if k != "CurrentProfileName"}
+        return body
 
     # ------------------------------------------------------------------ helpers
     def _dn_collections(self) -> list[Collection]:

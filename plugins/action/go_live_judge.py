@@ -84,7 +84,9 @@ class ActionModule(ActionBase):
                 )
             trip = args.get("round_trip")
             if trip:
-                results.append(_golive.judge_round_trip(site, trip.get("result"), trip.get("from")))
+                results.append(
+                    _golive.judge_round_trip(site, trip.get("result"), trip.get("from"), dnd=trip.get("dnd") or None, restore=trip.get("restore") or None)
+                )
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             result.update(
                 failed=True,

@@ -826,31 +826,93 @@ ROUND_TRIP_FROM_FIX = (
 )
 
 
-def judge_round_trip(site, result, from_number):
+ROUND_TRIP_DND_FIX = (
+    "Put the group's agents on Do Not Disturb by hand for the call (on their phones or in the 3CX client) and turn "
+    "go_live_check_round_trip_dnd off; or find why the PBX refused the presence write in the message."
+)
+ROUND_TRIP_RESTORE_FIX = (
+    "Put the agents' presence back by hand (Admin Console > Users, or the 3CX client), or run the check again with "
+    "go_live_check_round_trip_dnd: its first task puts back what the journal recorded, then deletes the journal."
+)
+
+
+def _dnd_words(dnd):
+    """What the round trip did to presence, for its detail: '' when the DND option was off."""
+    if not dnd:
+        return ""
+    rows = dnd.get("presence") or []
+    if not rows:
+        return "; the group has no agents to put on Do Not Disturb"
+    if not dnd.get("changed"):
+        return "; every agent was on '%s' already" % rows[0].get("after")
+    return "; the agents %s were put on '%s' for the call (read back)" % (
+        ", ".join(str(r.get("number")) for r in rows if r.get("before") != r.get("after")),
+        rows[0].get("after"),
+    )
+
+
+def _refused(result):
+    """A registered threecx_agent_presence result that is a failure: the role registers it with
+    failed_when false, which keeps the message and drops "failed"; a success always has presence."""
+    return bool(result.get("failed")) or "presence" not in result
+
+
+def _restore_words(restore):
+    if not restore:
+        return "", None
+    if _refused(restore):
+        return (
+            "; their presence was NOT put back: %s (the journal %s keeps the previous presence)"
+            % (restore.get("msg"), (restore.get("journal") or {}).get("path", "")),
+            ROUND_TRIP_RESTORE_FIX,
+        )
+    return "; their presence was put back", None
+
+
+def judge_round_trip(site, result, from_number, dnd=None, restore=None):
     """Item round_trip from the registered twilio_test_call result (the module judged the call; this
-    names the item and the fix its first diagnosis points at)."""
+    names the item and the fix its first diagnosis points at). ``dnd`` and ``restore`` are the
+    registered threecx_agent_presence results around the call (go_live_check_round_trip_dnd), or None."""
     result = result if isinstance(result, dict) else {}
     route = "from %s to the DID %s" % (from_number, site["did"])
+    restored, restore_fix = _restore_words(restore)
+    if dnd and _refused(dnd):
+        return item(
+            "round_trip",
+            False,
+            "the round-trip call %s was not placed: the agents could not be put on Do Not Disturb: %s%s" % (route, dnd.get("msg"), restored),
+            restore_fix or ROUND_TRIP_DND_FIX,
+        )
     if "placed" not in result:
         msg = result.get("msg") or "no result"
         # The role feeds the module's from_number from go_live_check_test_from: its refusal (the
         # module's own check, before any request) is fixed there.
         fix = ROUND_TRIP_FROM_FIX if msg.startswith("from_number") else None
-        return item("round_trip", False, "the round-trip call %s did not run: %s" % (route, msg), fix)
+        return item("round_trip", False, "the round-trip call %s did not run: %s%s" % (route, msg, restored), restore_fix or fix)
     if not result["placed"]:
         return item("round_trip", None, "not placed under --check: it would ring the PBX and the SIP Domain's handler")
+    done = _dnd_words(dnd) + restored
     if result.get("passed"):
         return item(
             "round_trip",
-            True,
-            "Twilio called %s; the PBX forwarded it to %s and Twilio logged it (%s) with From %s, the calling number"
-            % (route, site["fallback_number"], (result.get("forwarded") or {}).get("sid"), result.get("from")),
+            restore_fix is None,
+            "Twilio called %s; the PBX forwarded it to %s and Twilio logged it (%s) with From %s, the calling number%s"
+            % (route, site["fallback_number"], (result.get("forwarded") or {}).get("sid"), result.get("from"), done),
+            restore_fix,
         )
     diagnosis = [d for d in result.get("diagnosis") or [] if isinstance(d, dict)]
     codes = [d.get("code") for d in diagnosis]
     fix = next((FIXES[ROUND_TRIP_FIXES[c]] for c in codes if c in ROUND_TRIP_FIXES), None)
     detail = "; ".join(str(d.get("message")) for d in diagnosis) or result.get("msg") or "not passed"
-    return item("round_trip", False, "the round-trip call %s: %s" % (route, detail), fix)
+    if "no_forwarded_call" in codes and dnd and dnd.get("changed"):
+        # Whether the profile is what keeps an agent from being rung is UNCONFIRMED (threecx_agent_presence).
+        profile = (dnd.get("presence") or [{}])[0].get("after")
+        detail += (
+            " The agents were on the presence profile '%s' (read back) for the call; whether that profile keeps an agent from being "
+            "rung is UNCONFIRMED: if a phone rang, this PBX's Do Not Disturb is not the presence profile" % profile
+        )
+        fix = ROUND_TRIP_DND_FIX
+    return item("round_trip", False, "the round-trip call %s: %s%s" % (route, detail, done), restore_fix or fix)
 
 
 def summary(results):

@@ -548,3 +548,32 @@ E164 = CONNECTION.extended(
     ),
     checks=(check_e164,),
 )
+
+# ---------------------------------------------------------------------------- agents' presence (round trip)
+
+PRESENCE_GROUP_TYPES = ("queue", "ring_group")
+
+
+def check_agent_presence(p, n, problems):
+    with problems:
+        if p.get("group") is not None:
+            check_dn_number(n("group"), p["group"])
+    with problems:
+        if p.get("profile") is not None and not str(p["profile"]).strip():
+            raise ValueError("%s must not be empty: give the presence profile that is Do Not Disturb on this PBX (v20: Out of office)" % n("profile"))
+    with problems:
+        path = p.get("journal")
+        if path and os.path.isdir(path):
+            raise ValueError("%s: %s is a directory; give the path of a file (made 0600, its directory 0700)" % (n("journal"), path))
+
+
+AGENT_PRESENCE = CONNECTION.extended(
+    dict(
+        state=dict(type="str", default="dnd", choices=["dnd", "restored"]),
+        group_type=dict(type="str", choices=list(PRESENCE_GROUP_TYPES)),
+        group=dict(type="str"),
+        profile=dict(type="str", default="Out of office"),
+        journal=dict(type="path", required=True),
+    ),
+    checks=(check_agent_presence,),
+).with_constraints(required_if=[("state", "dnd", ("group_type", "group"))], required_together=[("group_type", "group")])

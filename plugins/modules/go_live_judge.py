@@ -60,7 +60,8 @@ options:
   round_trip:
     description:
       - Item round_trip - C(result) (the registered M(voip.threecx_twilio.twilio_test_call) result) and C(from) (the
-        number the call was placed from).
+        number the call was placed from); with the agents put on Do Not Disturb for the call, C(dnd) and C(restore)
+        (the registered M(voip.threecx_twilio.threecx_agent_presence) results before and after it).
     type: dict
 extends_documentation_fragment:
   - voip.threecx_twilio.attributes

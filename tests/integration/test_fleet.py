@@ -90,7 +90,8 @@ class Fleet:
     def non_reads(self, since: dict[str, int]) -> list[dict]:
         return [e for entries in self.requests(since).values() for e in entries if e["method"] not in READS]
 
-    def run(self, label: str, *args: str, inventory: Path = INVENTORY, playbook: Path = SITE_YML) -> tuple[int, dict]:
+    def command(self, label: str, *args: str, inventory: Path = INVENTORY, playbook: Path = SITE_YML) -> tuple[list[str], dict, Path]:
+        """The ansible-playbook command of one run, its environment and its own directory."""
         self.runs += 1
         run_dir = self.workdir / f"{self.runs:02d}-{label}"
         run_dir.mkdir()
@@ -105,6 +106,10 @@ class Fleet:
             PATH=str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", ""),
         )
         cmd = [str(Path(sys.executable).parent / "ansible-playbook"), "-vvvv", "-i", str(inventory), str(playbook), *args]
+        return cmd, env, run_dir
+
+    def run(self, label: str, *args: str, inventory: Path = INVENTORY, playbook: Path = SITE_YML) -> tuple[int, dict]:
+        cmd, env, run_dir = self.command(label, *args, inventory=inventory, playbook=playbook)
         log = run_dir / "ansible-playbook.log"
         with open(log, "w") as out:
             proc = subprocess.run(

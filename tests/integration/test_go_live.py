@@ -15,6 +15,11 @@ In order, on one lab (the tests of this module depend on each other's lab state)
 3. with DND cleared, site.yml repairs the other four (and changes nothing else), and its go-live
    step passes every item again.
 
+Before those, the round trip (go_live_check_round_trip) with the agents put on DND for the call
+(go_live_check_round_trip_dnd) passes at every site and leaves every extension's presence as it
+was, read from the lab's state; and a run killed between "DND on" and "put back" is put back by
+the next run, from the journal it left.
+
 verify.yml (the lab inventory turns the test call on) places one test call per site through the
 Twilio trunk and reads it back from Twilio's call log; site.yml never places it. The SIP OPTIONS
 probe item runs against a Kamailio UAS of the lab (reachable) and a closed port (unreachable).
@@ -25,10 +30,15 @@ The Fleet helper and the lab fixture are test_fleet.py's and conftest.py's.
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import subprocess
+import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from lab.sip import tools
 from lab.sip.leg import running_uas
@@ -237,40 +247,120 @@ def presence(fleet: Fleet, site: str) -> dict[str, str]:
     return {u["Number"]: u["CurrentProfileName"] for u in state["collections"]["Users"]}
 
 
-def test_the_round_trip_item_calls_the_did_and_finds_the_calling_number_at_twilio(fleet):
-    # Agents on DND for the call (the role sets no presence), put back afterwards.
-    before = presence(fleet, "acme-dallas")
-    breaker = Breaker(fleet)
-    breaker.set_dnd("acme-dallas", ["100", "101"], True)
-    trip = ["-e", "fleet_hosts=acme-dallas", "-e", "go_live_check_test_call=false", "-e", "go_live_check_round_trip=true"]
-    trip += ["-e", f"go_live_check_test_from={ROUND_TRIP_FROM}", "-e", "go_live_check_round_trip_wait_timeout=20"]
-    # With every agent on DND item agents fails, as it must (the role cannot yet set DND for the call only): report only.
-    trip += ["-e", "go_live_check_fail_on_error=false"]
-    try:
-        mark = fleet.mark()
-        rc, report = fleet.run("round-trip-check", "--check", *trip, playbook=VERIFY_YML)
-        assert rc == 0, report["_log"]
-        [item] = [i for i in by_site(report)["acme-dallas"]["go_live"]["items"] if i["id"] == "round_trip"]
-        assert item["state"] == "skip" and "not placed under --check" in item["detail"], item
-        assert by_site(report)["acme-dallas"]["go_live"]["failing"] == ["agents"]
-        assert fleet.writes(mark) == [], "--check places no call"
+def round_trip_args(fleet: Fleet, *extra: str) -> list[str]:
+    """verify.yml with the round trip, its agents on DND for the call (their journals in the test's directory)."""
+    journal = str(fleet.workdir / "presence") + "/{{ inventory_hostname }}.json"
+    args = ["-e", "go_live_check_test_call=false", "-e", "go_live_check_round_trip=true", "-e", "go_live_check_round_trip_dnd=true"]
+    args += ["-e", f"go_live_check_test_from={ROUND_TRIP_FROM}", "-e", "go_live_check_round_trip_wait_timeout=20"]
+    return args + ["-e", f"go_live_check_round_trip_dnd_journal={journal}", *extra]
 
-        mark = fleet.mark()
-        rc, report = fleet.run("round-trip", *trip, playbook=VERIFY_YML)
-        assert rc == 0, report["_log"]
-        site = by_site(report)["acme-dallas"]
+
+def lab_site(name: str) -> dict:
+    """A site's DID, fallback number and agents, from inventories/lab (host_vars over group_vars/all)."""
+    inventory = REPO_ROOT / "inventories" / "lab"
+    merged = yaml.safe_load((inventory / "group_vars" / "all.yml").read_text())
+    merged.update(yaml.safe_load((inventory / "host_vars" / f"{name}.yml").read_text()) or {})
+    return {"did": merged["threecx_fallback_did"], "fallback_number": merged["threecx_fallback_fallback_number"], "agents": merged["threecx_fallback_agents"]}
+
+
+def journals(fleet: Fleet) -> list[str]:
+    # The journal's temporary file (written, then renamed over it) is not a journal.
+    return sorted(p.name for p in (fleet.workdir / "presence").glob("*.json")) if (fleet.workdir / "presence").is_dir() else []
+
+
+def test_the_round_trip_puts_the_agents_on_dnd_for_the_call_and_their_presence_back(fleet):
+    before = {site: presence(fleet, site) for site in SITES}
+    mark = fleet.mark()
+    rc, report = fleet.run("round-trip-check", "--check", *round_trip_args(fleet), playbook=VERIFY_YML)
+    assert rc == 0, report["_log"]
+    for name, site in by_site(report).items():
         [item] = [i for i in site["go_live"]["items"] if i["id"] == "round_trip"]
-        assert item["state"] == "ok" and site["go_live"]["failing"] == ["agents"], not_ok(site["go_live"])
-        assert re.search(rf"forwarded it to \+12145550199 and Twilio logged it \(CA\w{{32}}\) with From {re.escape(ROUND_TRIP_FROM)}", item["detail"]), item
-        writes = fleet.writes(mark)
-        assert [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"]) for e in writes] == [("POST", "Calls.json", 201)], writes
-        assert writes[0]["body"]["To"] == "+12145550100" and writes[0]["body"]["From"] == ROUND_TRIP_FROM
-    finally:
-        restore = [{"Number": n, "CurrentProfileName": p} for n, p in before.items() if n in ("100", "101")]
-        with fleet.lab._session() as session:
-            control = fleet.endpoints["threecx"]["pbxs"]["acme-dallas"]["control_url"]
-            session.post(control + "/extensions", json={"extensions": restore}, timeout=30).raise_for_status()
-    assert presence(fleet, "acme-dallas") == before
+        assert item["state"] == "skip" and "not placed under --check" in item["detail"], item
+        assert site["go_live"]["failing"] == [], not_ok(site["go_live"])
+    assert fleet.writes(mark) == [], "--check places no call and changes no presence"
+    assert {site: presence(fleet, site) for site in SITES} == before and journals(fleet) == []
+
+    mark = fleet.mark()
+    rc, report = fleet.run("round-trip", *round_trip_args(fleet), playbook=VERIFY_YML)
+    assert rc == 0, report["_log"]
+    writes = fleet.writes(mark)
+    for name, site in by_site(report).items():
+        go_live = go_live_of(site)
+        [item] = [i for i in go_live["items"] if i["id"] == "round_trip"]
+        # Item agents judged the presence read before the DND: every item passes, the round trip included.
+        assert item["state"] == "ok" and go_live["failing"] == [], f"{name}: " + not_ok(go_live)
+        did, fallback, members = lab_site(name)["did"], lab_site(name)["fallback_number"], lab_site(name)["agents"]
+        assert f"forwarded it to {fallback} and Twilio logged it (CA" in item["detail"] and f"with From {ROUND_TRIP_FROM}, the calling number" in item["detail"]
+        assert "for the call (read back); their presence was put back" in item["detail"], item
+        # Per site: the agents' PATCHes, the call to the DID, the same PATCHes back; nothing else.
+        patches = [e for e in writes if e["method"] == "PATCH" and e.get("pbx") == name]
+        agents = [n for n, p in before[name].items() if n in members and p != "Out of office"]
+        assert len(patches) == 2 * len(agents) and agents, (name, patches)
+        assert [e["body"]["CurrentProfileName"] for e in patches[: len(agents)]] == ["Out of office"] * len(agents)
+        [call] = [e for e in writes if e["path"].endswith("/Calls.json") and e["body"]["To"] == did]
+        assert call["body"]["From"] == ROUND_TRIP_FROM
+    assert len(writes) == sum(1 for e in writes if e["method"] == "PATCH") + len(SITES), [f"{e['method']} {e['path']}" for e in writes]
+    assert {site: presence(fleet, site) for site in SITES} == before, "every agent's presence as it was"
+    assert journals(fleet) == [], "the journals are deleted once the presence is back"
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL a process and every descendant: Ansible's workers leave the playbook's session (setsid)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    tree, todo = [], [pid]
+    while todo:
+        tree.append(todo.pop())
+        todo.extend(children.get(tree[-1], []))
+    for member in tree:
+        try:
+            os.kill(member, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def test_a_round_trip_killed_between_dnd_and_put_back_is_put_back_by_the_next_run(fleet):
+    site = "acme-dallas"
+    before = presence(fleet, site)
+    # The PBX holds the first presence write for a few seconds: the play is killed while it waits,
+    # after the journal was written and before anything was put back.
+    control = fleet.endpoints["threecx"]["pbxs"][site]["control_url"]
+    with fleet.lab._session() as session:
+        fault = {"method": "PATCH", "path": r"/xapi/v1/Users\(", "times": 1, "action": {"kind": "delay", "seconds": 3}}
+        assert session.post(control + "/faults", json={"faults": [fault]}, timeout=30).status_code < 300
+    mark = fleet.mark()
+    cmd, env, run_dir = fleet.command("round-trip-killed", *round_trip_args(fleet, "-e", f"fleet_hosts={site}"), playbook=VERIFY_YML)
+    with open(run_dir / "ansible-playbook.log", "w") as out:
+        proc = subprocess.Popen(cmd, cwd=run_dir, env=env, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 120
+            while journals(fleet) != [f"{site}.json"] and proc.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.1)  # polling for the journal, not waiting out a race
+            assert journals(fleet) == [f"{site}.json"], "no journal before the first presence write"
+        finally:
+            kill_tree(proc.pid)
+            proc.wait()
+    fleet.outputs["round-trip-killed: ansible-playbook -vvvv output"] = (run_dir / "ansible-playbook.log").read_text(errors="replace")
+    # The held write lands after the kill, as a real PBX's would: one agent on DND, the journal left.
+    deadline = time.monotonic() + 30
+    while not [e for e in fleet.writes(mark) if e["method"] == "PATCH" and e.get("status")] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    held = fleet.writes(mark)
+    assert [e["method"] for e in held] == ["PATCH"], f"killed after one presence write, before the call: {held}"
+    assert presence(fleet, site) != before and journals(fleet) == [f"{site}.json"]
+
+    # The next check of the site, without the round trip, puts it back before it reads the agents.
+    rc, report = fleet.run("after-the-kill", "-e", f"fleet_hosts={site}", "-e", "go_live_check_test_call=false",
+                           "-e", "go_live_check_round_trip_dnd_journal=" + str(fleet.workdir / "presence") + "/{{ inventory_hostname }}.json",
+                           playbook=VERIFY_YML)  # fmt: skip
+    assert rc == 0, report["_log"]
+    assert go_live_of(by_site(report)[site])["failing"] == [], not_ok(go_live_of(by_site(report)[site]))
+    assert presence(fleet, site) == before and journals(fleet) == []
 
 
 def test_the_probe_item_tells_a_lab_uas_from_a_closed_port(fleet):

@@ -28,6 +28,8 @@ GOOD = {
     "threecx_trunk": dict(name="Twilio", template="twilio-sip-domain.pv.xml", registrar="acme.sip.us1.twilio.com"),
     "threecx_inbound_rule": dict(did="+14155550100", destination={"type": "queue", "number": "800"}),
     "threecx_outbound_rule": dict(name="Twilio fallback", fallback_number="+14155550199"),
+    # The journal is never reached: every case fails before any request or file.
+    "threecx_agent_presence": dict(group_type="queue", group="800", journal="/nonexistent/presence/acme.json"),
 }
 TWILIO = ("twilio_ip_acl", "twilio_credential_list", "twilio_sip_domain")
 THREECX = tuple(m for m in GOOD if m.startswith("threecx_"))
@@ -120,6 +122,12 @@ CASES = _connection_cases() + [
     ("domain-empty-acl-ref", "twilio_sip_domain", dict(ip_access_control_lists=[""]), "ip_access_control_lists[0]"),
     ("domain-empty-cl-ref", "twilio_sip_domain", dict(credential_lists=[" "]), "credential_lists[0]"),
     ("domain-secure-type", "twilio_sip_domain", dict(secure="maybe"), "secure"),
+    # threecx_agent_presence
+    ("presence-group-letters", "threecx_agent_presence", dict(group="80a"), "group"),
+    ("presence-group-without-type", "threecx_agent_presence", dict(group_type=DROP), "group_type"),
+    ("presence-profile-blank", "threecx_agent_presence", dict(profile="  "), "profile"),
+    ("presence-journal-directory", "threecx_agent_presence", dict(journal="/tmp"), "journal"),
+    ("presence-state", "threecx_agent_presence", dict(state="off"), "state"),
     # threecx_e164
     ("e164-country-letters", "threecx_e164", dict(country_code="US"), "country_code"),
     ("e164-country-long", "threecx_e164", dict(country_code="1234"), "country_code"),

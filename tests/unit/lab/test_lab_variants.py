@@ -56,7 +56,7 @@ def test_at_least_15_variants_one_default_per_behaviour_each_with_its_reference(
 def test_the_brief_s_behaviours_are_covered():
     assert set(V.BEHAVIOURS) == {
         "nav_write", "template_upload", "pai_names", "token_expiry", "token_cooldown", "paging",
-        "outbound_routes", "forward_department", "dnd", "mapping_stores", "domain_taken",
+        "outbound_routes", "forward_department", "dnd", "presence_write", "mapping_stores", "domain_taken",
     }  # fmt: skip
     assert {"nav-inline", "nav-inline-ignored", "nav-bind-only"} == {v.name for v in V.BEHAVIOURS["nav_write"]}
 
@@ -314,6 +314,23 @@ def test_dnd(variant):
     assert placed is not None and flow.outcome != "answered_by_agent"  # on DND either way: the fallback runs
     pbx.st.pbx.upsert_extensions([{"Number": "100", "dnd": False}])
     assert _call(pbx)[1].outcome == "answered_by_agent"
+
+
+@pytest.mark.parametrize("variant", ["presence-stored", "presence-ignored"])
+def test_presence_write(variant):
+    # PATCH /Users({Id}) is the vendor document's; whether the PBX takes CurrentProfileName from it is not known.
+    pbx = VariantPbx(variant)
+    user = pbx.ok("GET", "/Users(Number='100')")
+    pbx.ok("PATCH", f"/Users({user['Id']})", {"CurrentProfileName": "Out of office"}, 204)
+    profile = pbx.ok("GET", f"/Users({user['Id']})")["CurrentProfileName"]
+    assert profile == ("Out of office" if variant == "presence-stored" else "Available")
+    # An agent the profile puts on DND is not rung under the profile reading of DND.
+    _fallback_site(pbx, [])
+    assert (_call(pbx)[1].outcome == "answered_by_agent") is (variant == "presence-ignored")
+    # Either way a profile v20 does not have is refused, and other properties are written.
+    assert "CurrentProfileName must be one of" in pbx.error("PATCH", f"/Users({user['Id']})", {"CurrentProfileName": "Gone fishing"})
+    pbx.ok("PATCH", f"/Users({user['Id']})", {"LastName": "Renamed"}, 204)
+    assert pbx.ok("GET", f"/Users({user['Id']})")["LastName"] == "Renamed"
 
 
 # ---------------------------------------------------------------------------- reset, control, fleet

@@ -382,3 +382,42 @@ def test_the_round_trip_outcomes():
     assert both["fix"] == _golive.FIXES["e164"] and "msg number_rewritten.; msg refused." in both["detail"]
     assert failed("no_forwarded_call")["fix"] == _golive.FIXES["round_trip"]
     assert failed("call_failed")["ok"] is False and failed("call_failed")["fix"] == _golive.FIXES["round_trip"]
+
+
+def test_the_round_trip_with_the_agents_put_on_dnd_says_what_it_did_to_presence():
+    caller = "+17735550142"
+    set_dnd = {
+        "changed": True,
+        "presence": [
+            {"number": "100", "before": "Available", "after": "Out of office"},
+            {"number": "101", "before": "Out of office", "after": "Out of office"},
+        ],
+    }
+    put_back = {"changed": True, "presence": [{"number": "100", "before": "Out of office", "after": "Available"}]}
+    passed = {"placed": True, "passed": True, "from": caller, "forwarded": {"sid": "CA2"}, "diagnosis": []}
+
+    def trip(result, dnd=None, restore=None):
+        return _golive.judge_round_trip(SITE, result, caller, dnd=dnd or set_dnd, restore=restore or put_back)
+
+    ok = trip(passed)
+    put = "the calling number; the agents 100 were put on 'Out of office' for the call (read back); their presence was put back"
+    assert ok["ok"] is True and ok["detail"].endswith(put)
+    # A presence not put back fails the item even when the call passed, and the fix says how to put it back.
+    lost = trip(passed, restore={"msg": "the PBX is gone", "journal": {"path": "/j/acme.json"}})
+    assert lost["ok"] is False and "their presence was NOT put back: the PBX is gone (the journal /j/acme.json keeps" in lost["detail"]
+    assert lost["fix"] == _golive.ROUND_TRIP_RESTORE_FIX
+    # The DND refused: no call was placed, and the fix is the by-hand DND.
+    # Registered with failed_when false: the message is kept, "failed" is not; a refusal has no presence.
+    kept = {"failed": False, "msg": "the PBX answered the presence write but shows another profile"}
+    refused = trip({}, dnd=kept, restore={"changed": False, "presence": []})
+    assert refused["ok"] is False and "was not placed: the agents could not be put on Do Not Disturb: the PBX answered" in refused["detail"]
+    assert refused["fix"] == _golive.ROUND_TRIP_DND_FIX
+    # No forwarded call although the profile was read back: the UNCONFIRMED reading is named.
+    unseen = trip({"placed": True, "passed": False, "diagnosis": [{"code": "no_forwarded_call", "message": "No forwarded call."}]})
+    assert "whether that profile keeps an agent from being rung is UNCONFIRMED" in unseen["detail"] and unseen["fix"] == _golive.ROUND_TRIP_DND_FIX
+    # Without the DND option the detail and fix are the call's alone.
+    plain = _golive.judge_round_trip(SITE, {"placed": True, "passed": False, "diagnosis": [{"code": "no_forwarded_call", "message": "x."}]}, caller)
+    assert "UNCONFIRMED" not in plain["detail"] and plain["fix"] == _golive.FIXES["round_trip"]
+    on_dnd = [{"number": "100", "before": "Out of office", "after": "Out of office"}]
+    already = _golive.judge_round_trip(SITE, passed, caller, dnd={"changed": False, "presence": on_dnd})
+    assert already["detail"].endswith("; every agent was on 'Out of office' already")
