@@ -36,10 +36,8 @@ def check_digits(params, option, min_length=0, max_length=None, extra="", name=N
             % (option, allowed, value, ", ".join(repr(ch) for ch in bad))
         )
     if len(value) < min_length:
-        raise ValueError(
-            "%s must have at least %d digit(s); got %r" % (option, min_length, value)
-            + (". Leave it unset to keep the PBX's value" if min_length else "")
-        )
+        # Only reached with min_length >= 1 (no length is below 0), so the advice always applies.
+        raise ValueError("%s must have at least %d digit(s); got %r. Leave it unset to keep the PBX's value" % (option, min_length, value))
     if max_length is not None and len(value) > max_length:
         raise ValueError("%s must have at most %d characters; got %r (%d)" % (option, max_length, value, len(value)))
 
@@ -211,7 +209,8 @@ def check_sip_domain_name(option, value):
     if text.endswith(SIP_SUFFIX):
         short = text[: -len(SIP_SUFFIX)]
     elif text.endswith(".twilio.com") and ".sip." in text:
-        short = text.split(".sip.", 1)[0]
+        # The region or edge part never holds ".sip.", the name may (pbx.sip.acme): cut at the last one.
+        short = text.rsplit(".sip.", 1)[0]
         raise ValueError(
             "%s: %r is a regional or edge SIP URI, not a domain name; give %s.sip.twilio.com (or just %s) "
             "and use the module's sip_uri / sip_uris results for the region's address" % (option, value, short, short)

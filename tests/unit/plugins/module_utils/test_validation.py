@@ -221,3 +221,280 @@ def test_sip_uri_host_is_the_part_between_at_and_the_first_colon_or_semicolon(ur
 def test_sip_uri_bad_hosts_and_schemes_are_refused(uri):
     with pytest.raises(ValueError, match="no_answer_destination.external"):
         v.check_sip_uri("no_answer_destination.external", uri)
+
+
+# ---- the survivors of the second mutation run (docs/testing.md lists the ones that are harmless, with the reason)
+
+
+def test_digits_message_lists_every_bad_character():
+    with pytest.raises(ValueError) as err:
+        v.check_digits({"code": "+4 4"}, "code")
+    assert str(err.value) == (
+        "code must contain only digits; '+4 4' contains ' ', '+'. Write it without spaces or separators, for example '44' rather than '+44'."
+    )
+
+
+def test_phone_number_messages_are_exact():
+    with pytest.raises(ValueError) as err:
+        v.check_phone_number("fallback_number", "14155550100", require_plus=True)
+    assert str(err.value) == "fallback_number must be in full international format with a leading '+' (for example +14155550100); got '14155550100'"
+    with pytest.raises(ValueError) as err:
+        v.check_phone_number("number", "12")
+    assert str(err.value) == "number must have between 3 and 15 digits (E.164 allows at most 15); got '12' with 2"
+
+
+@pytest.mark.parametrize("value", ["bad-.example.com", "example.com-", "pbx.EXAMPLE.COMX"])
+def test_fqdn_trailing_hyphens_are_refused_and_only_dots_are_stripped(value):
+    if value.endswith("X"):  # an upper-case X at the end is part of the name, not stripped like a dot
+        assert v.check_fqdn("registrar", value) == "pbx.example.comx"
+        return
+    with pytest.raises(ValueError) as err:
+        v.check_fqdn("registrar", value)
+    bad = value.split(".")[0] if value.startswith("bad") else "com-"
+    assert str(err.value) == (
+        "registrar must be a host name made of letters, digits and hyphens (no leading or trailing hyphen, labels of 1 to 63 characters); "
+        "%r has the bad part %r" % (value, bad)
+    )
+
+
+def test_wide_range_messages_are_exact():
+    with pytest.raises(ValueError) as err:
+        v.check_ip_coverage("ip_addresses", [("10.0.0.0", 15)])
+    assert str(err.value) == (
+        "ip_addresses together cover 131072 addresses, more than a /16 (65536): an IP access control list should hold the PBX's public "
+        "addresses, and wide ranges admit anyone in them to the SIP Domain. Narrow them, or set allow_wide_ranges: true if you mean it"
+    )
+    assert v.wide_range_warning("ip_addresses", 131072, "allow_wide_ranges") == (
+        "ip_addresses together cover 131072 addresses, more than a /16, accepted because allow_wide_ranges is true: anyone in them can reach the SIP Domain"
+    )
+
+
+HTTP_WARNING = "voice_url is http:// (%s), accepted because allow_http_webhooks is true: the vendor sends to it in the clear"
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("http://x.example.com/v", HTTP_WARNING % "http://x.example.com/v"),
+        ("HTTP://x.example.com/v", HTTP_WARNING % "HTTP://x.example.com/v"),
+        ("https://x.example.com/v", None),
+        (None, None),
+        ("", None),
+    ],
+)
+def test_http_url_warning(value, expected):
+    assert v.http_url_warning("voice_url", value, "allow_http_webhooks") == expected
+
+
+def test_short_password_message_is_exact():
+    with pytest.raises(ValueError) as err:
+        v.check_twilio_password("credentials[0].password", "Short1A")
+    assert str(err.value) == "credentials[0].password does not meet Twilio's password rule; it needs at least 12 characters (it has 7)"
+
+
+def test_sip_uri_user_part_may_not_hold_an_at_and_parameters_do_not_end_the_host():
+    # RFC 3261: '@' is not allowed unescaped in the user part, so the host starts after the first '@'.
+    with pytest.raises(ValueError, match="^destination must be a host name"):
+        v.check_sip_uri("destination", "sip:a@b@acme.sip.twilio.com")
+    # Two parameters and no port: the host ends at the first ';'.
+    assert v.check_sip_uri("destination", "sip:+1415@acme.sip.twilio.com;transport=udp;lr") == "sip:+1415@acme.sip.twilio.com;transport=udp;lr"
+    with pytest.raises(ValueError) as err:
+        v.check_sip_uri("destination", "sip:@acme.sip.twilio.com")
+    assert str(err.value) == "destination: the SIP URI 'sip:@acme.sip.twilio.com' has no user part before '@'"
+
+
+SUFFIX_MESSAGE = (
+    "domain_name: %r has dots but does not end with .sip.twilio.com; give a short name such as acme (Twilio adds .sip.twilio.com), "
+    "or the full name ending with .sip.twilio.com"
+)
+BAD_PART_MESSAGE = (
+    "domain_name may contain only letters, digits and hyphens (no leading or trailing hyphen, at most 63 per dot-separated part); %r has the bad part %r"
+)
+LONG_NAME = ".".join(["a" * 63] * 3) + "." + "b" * 46 + ".sip.twilio.com"  # 238 characters and the suffix: 253
+TOO_LONG_NAME = ".".join(["a" * 63] * 3) + "." + "b" * 47 + ".sip.twilio.com"  # 254
+
+
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("acme", "acme.sip.twilio.com"),
+        ("acme.", "acme.sip.twilio.com"),  # a trailing dot, as in DNS, is dropped
+        (" ACME.SIP.TWILIO.COM. ", "acme.sip.twilio.com"),
+        ("pbx.acme.sip.twilio.com", "pbx.acme.sip.twilio.com"),
+        (LONG_NAME, LONG_NAME),  # exactly 253 characters: the longest host name
+    ],
+)
+def test_sip_domain_names_accepted(value, expected):
+    assert v.check_sip_domain_name("domain_name", value) == expected
+
+
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        (" ", "domain_name must not be empty; give a short name such as acme or the full acme.sip.twilio.com"),
+        (
+            "acme.sip.ie1.twilio.com",
+            "domain_name: 'acme.sip.ie1.twilio.com' is a regional or edge SIP URI, not a domain name; give acme.sip.twilio.com (or just acme) "
+            "and use the module's sip_uri / sip_uris results for the region's address",
+        ),
+        (
+            "pbx.sip.acme.sip.dublin.ie1.twilio.com",  # the name before the last ".sip." (a sub-domain may have a "sip" part)
+            "domain_name: 'pbx.sip.acme.sip.dublin.ie1.twilio.com' is a regional or edge SIP URI, not a domain name; give pbx.sip.acme.sip.twilio.com "
+            "(or just pbx.sip.acme) and use the module's sip_uri / sip_uris results for the region's address",
+        ),
+        ("acme.twilio.com", "domain_name: a Twilio SIP Domain name must end with .sip.twilio.com; got 'acme.twilio.com'"),
+        ("pbx.acme", SUFFIX_MESSAGE % "pbx.acme"),
+        (".acme", SUFFIX_MESSAGE % ".acme"),  # only trailing dots are dropped
+        (".sip.twilio.com", "domain_name: '.sip.twilio.com' has no name before .sip.twilio.com"),
+        ("acme_pbx", BAD_PART_MESSAGE % ("acme_pbx", "acme_pbx")),
+        ("pbx-.acme.sip.twilio.com", BAD_PART_MESSAGE % ("pbx-.acme.sip.twilio.com", "pbx-")),
+        (TOO_LONG_NAME, "domain_name: %r is longer than a host name may be" % TOO_LONG_NAME),
+    ],
+)
+def test_sip_domain_names_refused_with_the_fix(value, message):
+    with pytest.raises(ValueError) as err:
+        v.check_sip_domain_name("domain_name", value)
+    assert str(err.value) == message
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://x.example.com/voice?next=https://y.example.com/",  # a "://" in the query is not the scheme's
+        "https://user:p%40ss@x.example.com/voice",
+        "https://x.example.com?a=1?b=2",
+        "https://x.example.com/a/b/c",
+    ],
+)
+def test_http_urls_accepted(url):
+    assert v.check_http_url("voice_url", url) == url
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https:///voice",  # three slashes: no host
+        "https:///a/voice",
+        "https://?voice",
+        "https://?a=1?b=2",
+        "https://user@/voice",
+        "https://user:p@ss@/voice",  # the host is after the last '@', and there is none
+    ],
+)
+def test_http_urls_without_a_host_are_refused(url):
+    with pytest.raises(ValueError) as err:
+        v.check_http_url("url", url, allow_empty=False)
+    assert str(err.value) == "url must be an absolute https:// URL without spaces (for example https://example.com/voice); got %r" % url
+
+
+def test_http_url_messages_name_the_fix_that_applies():
+    with pytest.raises(ValueError) as err:
+        v.check_http_url("voice_fallback_url", "ftp://x.example.com")
+    assert str(err.value) == (
+        'voice_fallback_url must be an absolute https:// URL without spaces (for example https://example.com/voice), or "" to clear it; '
+        "got 'ftp://x.example.com'"
+    )
+    with pytest.raises(ValueError) as err:
+        v.check_http_url("voice_url", "http://x.example.com/v", allow_option="allow_http_webhooks")
+    assert str(err.value) == (
+        "voice_url must use https://; 'http://x.example.com/v' would be sent in the clear (set allow_http_webhooks: true if the endpoint only speaks http)"
+    )
+    with pytest.raises(ValueError) as err:
+        v.check_http_url("url", "http://pbx.example.com", allow_empty=False)
+    assert str(err.value) == "url must use https://; 'http://pbx.example.com' would be sent in the clear"
+
+
+def test_pem_file_messages_are_exact(tmp_path):
+    missing = str(tmp_path / "missing.pem")
+    with pytest.raises(ValueError) as err:
+        v.check_pem_file("ca_path", missing)
+    assert str(err.value) == "ca_path: %s cannot be read (No such file or directory); give the path of a PEM file of CA certificates" % missing
+    other = tmp_path / "other.txt"
+    other.write_text("not a certificate")
+    with pytest.raises(ValueError) as err:
+        v.check_pem_file("ca_bundle", str(other))
+    assert str(err.value) == "ca_bundle: %s holds no PEM certificate (-----BEGIN CERTIFICATE-----); give a PEM file of CA certificates" % other
+
+
+SID_BODY = "0123456789abcdef0123456789ABCDEF"  # Twilio's own pattern is ^PN[0-9a-fA-F]{32}$ (twilio_api_v2010.json)
+
+
+@pytest.mark.parametrize(
+    "value,allow_empty,ok",
+    [
+        ("PN" + SID_BODY, False, True),
+        ("PN" + SID_BODY.upper(), False, True),
+        ("", True, True),
+        ("", False, False),  # the default: "" clears nothing where clearing is not offered
+        ("PN" + "X" * 32, False, False),
+        ("PN" + SID_BODY[:-1], False, False),
+        ("FW" + SID_BODY, False, False),
+    ],
+)
+def test_sids(value, allow_empty, ok):
+    kwargs = {"allow_empty": True} if allow_empty else {}
+    if ok:
+        assert v.check_sid("emergency_caller_sid", value, "PN", **kwargs) == value
+        return
+    with pytest.raises(ValueError) as err:
+        v.check_sid("emergency_caller_sid", value, "PN", **kwargs)
+    assert str(err.value) == "emergency_caller_sid must be a Twilio SID starting with PN followed by 32 hexadecimal digits; got %r" % value
+
+
+def test_sid_message_offers_clearing_where_it_is_allowed():
+    with pytest.raises(ValueError) as err:
+        v.check_sid("byoc_trunk_sid", "BY1", "BY", allow_empty=True)
+    assert str(err.value) == "byoc_trunk_sid must be a Twilio SID starting with BY followed by 32 hexadecimal digits (or \"\" to clear it); got 'BY1'"
+
+
+def _connection_problems(**params):
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import Names, Problems
+
+    p = dict(timeout=None, max_retries=None)
+    p.update(params)
+    problems = Problems()
+    names = Names({"timeout": "site_timeout", "max_retries": "site_max_retries", "settle_timeout": "site_settle_timeout"})
+    v.check_connection_numbers(p, names, problems)
+    return problems.messages
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(timeout=1), dict(timeout=0.5), dict(max_retries=0), dict(max_retries=10), dict(settle_timeout=0), dict(settle_timeout=600), {}],
+)
+def test_connection_numbers_accepted(params):
+    assert _connection_problems(**params) == []
+
+
+@pytest.mark.parametrize(
+    "params,message",
+    [
+        (dict(timeout=0), "site_timeout must be a positive number of seconds, got 0"),
+        (dict(max_retries=11), "site_max_retries must be between 0 and 10, got 11"),
+        (dict(max_retries=-1), "site_max_retries must be between 0 and 10, got -1"),
+        (dict(settle_timeout=601), "site_settle_timeout must be from 0 to 600 seconds, got 601"),
+        (dict(settle_timeout=-1), "site_settle_timeout must be from 0 to 600 seconds, got -1"),
+    ],
+)
+def test_connection_numbers_refused(params, message):
+    assert _connection_problems(**params) == [message]
+
+
+def test_endpoint_check_names_the_options_and_checks_both(tmp_path):
+    # Built here, not at import: mutmut switches a mutant on only for calls made inside a test.
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._inputs import Names, Problems
+
+    check = v.endpoint_check("url", "ca_path")
+    names = Names({"url": "threecx_url", "ca_path": "threecx_ca_path"})
+    problems = Problems()
+    check({"url": "pbx.example.com", "ca_path": str(tmp_path / "none.pem")}, names, problems)
+    assert problems.messages == [
+        "threecx_url must be an absolute https:// URL without spaces (for example https://example.com/voice); got 'pbx.example.com'",
+        "threecx_ca_path: %s cannot be read (No such file or directory); give the path of a PEM file of CA certificates" % (tmp_path / "none.pem"),
+    ]
+    pem = tmp_path / "ca.pem"
+    pem.write_text("-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n")
+    for params in ({"url": "https://pbx.example.com", "ca_path": str(pem)}, {"url": None, "ca_path": None}, {"url": ""}):
+        problems = Problems()
+        check(params, names, problems)
+        assert problems.messages == []
