@@ -21,7 +21,7 @@ description:
   - O(state=restored) puts back only an extension that is still on O(profile) as this module set it. An
     agent who changed their presence meanwhile keeps their choice (a warning names them). When every
     recorded extension is put back (or was changed by its agent, or is gone), the journal is deleted.
-  - The role M(voip.threecx_twilio.go_live_check) uses it around its round-trip call
+  - The role C(voip.threecx_twilio.go_live_check) uses it around its round-trip call
     (C(go_live_check_round_trip_dnd)).
 author:
   - voip.threecx_twilio developers (@voip-threecx-twilio)
