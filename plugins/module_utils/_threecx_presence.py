@@ -70,7 +70,7 @@ class Journal:
                 % (self.path, data.get("url"), self.url)
             )
         for number, entry in entries.items():
-            if not isinstance(entry, dict) or not isinstance(entry.get("id"), int) or not isinstance(entry.get("previous"), (str, type(None))):
+            if not isinstance(entry, dict) or not isinstance(entry.get("id"), int) or not isinstance(entry.get("previous"), str):
                 raise JournalError("journal: %s has a bad entry for extension %s" % (self.path, number))
         return entries, data.get("profile")
 
@@ -161,7 +161,7 @@ def not_taken(expected, users):
 def not_taken_message(what, pairs, profile_of):
     return (
         "the PBX answered the presence write (PATCH /Users({Id}) with CurrentProfileName) but shows %s: %s. Whether an admin's "
-        "write sets a user's presence is UNCONFIRMED, and this PBX does not do it; %s"
+        "write sets a user's presence is UNCONFIRMED, and this PBX did not take it; %s"
         % (
             "another profile" if len(pairs) == 1 else "other profiles",
             ", ".join("extension %s is '%s', not '%s'" % (n, shown, profile_of(n)) for n, shown in pairs),

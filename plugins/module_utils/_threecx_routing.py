@@ -240,7 +240,8 @@ def find_by_number(client, collection, number, expand=None):
     return client.get_by_number(collection, number, params=params)
 
 
-def _any_of(field, values):
+def any_of(field, values):
+    """An OData filter that matches any of ``values`` in ``field`` (one read for a list of numbers)."""
     return " or ".join(odata_eq(field, v) for v in values)
 
 
@@ -249,7 +250,7 @@ def check_extensions(client, option, numbers):
     wanted = sorted(set(numbers))
     if not wanted:
         return
-    found = client.list("/Users", filter=_any_of("Number", wanted), select=["Number"])
+    found = client.list("/Users", filter=any_of("Number", wanted), select=["Number"])
     known = set(str(u.get("Number")) for u in found)
     missing = [n for n in wanted if n not in known]
     if missing:
@@ -344,7 +345,7 @@ def group_ids(client, option, names):
     wanted = sorted(set(names))
     if not wanted:
         return {}
-    groups = client.list("/Groups", filter=_any_of("Name", wanted), select=["Id", "Name"])
+    groups = client.list("/Groups", filter=any_of("Name", wanted), select=["Id", "Name"])
     by_name = {}
     for group in groups:
         by_name.setdefault(group.get("Name"), []).append(group.get("Id"))
@@ -380,7 +381,7 @@ def user_references(client, option, numbers):
     wanted = sorted(set(numbers))
     if not wanted:
         return []
-    ids = dict((str(u.get("Number")), u.get("Id")) for u in client.list("/Users", filter=_any_of("Number", wanted), select=["Id", "Number"]))
+    ids = dict((str(u.get("Number")), u.get("Id")) for u in client.list("/Users", filter=any_of("Number", wanted), select=["Id", "Number"]))
     missing = [n for n in wanted if ids.get(n) is None]
     if missing:
         raise ValueError("%s: no extension %s on the PBX" % (option, ", ".join(repr(n) for n in missing)))

@@ -163,7 +163,6 @@ diff:
       "100": Out of office
 """
 
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import odata_eq
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_inputs import AGENT_PRESENCE
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_module import ThreeCXModule
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_presence import (
@@ -175,7 +174,7 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_prese
     plan_dnd,
     plan_restore,
 )
-from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import find_by_number
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx_routing import any_of, find_by_number
 
 # group_type -> (collection, members navigation property, words)
 GROUPS = {"queue": ("Queues", "Agents", "queue"), "ring_group": ("RingGroups", "Members", "ring group")}
@@ -183,7 +182,7 @@ GROUPS = {"queue": ("Queues", "Agents", "queue"), "ring_group": ("RingGroups", "
 
 def read_users(client, numbers):
     """The presence of ``numbers`` in one read ($select: a Pbx.User also holds PINs and passwords)."""
-    return client.list("/Users", filter=" or ".join(odata_eq("Number", n) for n in numbers), select=list(PRESENCE_FIELDS))
+    return client.list("/Users", filter=any_of("Number", numbers), select=list(PRESENCE_FIELDS))
 
 
 def result(module, journal, changed, msg, rows):
@@ -239,9 +238,8 @@ def set_dnd(module, journal):
         return result(module, journal, True, "%s: %d agents would be put on '%s' (%s)" % (label, len(to_set), profile, numbers), rows)
     if entries != recorded:
         journal.save(entries, profile)  # before the first write: an interruption from here on is put back
-    write_profiles(
-        module, journal, [(u["Id"], str(u["Number"]), profile) for u in to_set], "put the agents on Do Not Disturb by hand for the call (the journal %s)"
-    )
+    changes = [(u["Id"], str(u["Number"]), profile) for u in to_set]
+    write_profiles(module, journal, changes, "put the agents on Do Not Disturb by hand for the call (the journal %s puts back what did change)")
     return result(
         module, journal, True, "%s: %d agents put on '%s' (%s); their previous presence is in the journal" % (label, len(to_set), profile, numbers), rows
     )
@@ -250,9 +248,11 @@ def set_dnd(module, journal):
 def restore(module, journal):
     entries, profile = journal.load()
     if not entries:
-        if journal.exists() and not module.check_mode:
+        found = journal.exists()
+        if found and not module.check_mode:
             journal.remove()
-        return result(module, journal, False, "no presence to put back (no journal at %s)" % journal.path, [])
+        where = ("the journal %s records none" if found else "no journal at %s") % journal.path
+        return result(module, journal, False, "no presence to put back (%s)" % where, [])
     users = read_users(module.client, sorted(entries))
     to_restore, kept, gone = plan_restore(entries, users, profile)
     for number, now in kept:
