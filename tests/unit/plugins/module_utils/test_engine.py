@@ -2,6 +2,8 @@
 
 import pytest
 
+from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import not_seen_message
+
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import (
     KIND_SET,
     KIND_STR,
@@ -11,6 +13,8 @@ from ansible_collections.voip.threecx_twilio.plugins.module_utils._engine import
     Engine,
     Field,
     FieldMap,
+    ReadBack,
+    WriteNotTaken,
     combine,
     deep_merge,
 )
@@ -333,3 +337,230 @@ def test_combine_folds_children_into_the_result():
     assert out["acl"] == {"name": "pbx", "ip": [{"ip": 1}, {"ip": 2}]}
     assert out["diff"] == {"before": {"ip": [1]}, "after": {"ip": [1, 2]}}
     assert out["msg"] == "IP ACL pbx already as desired; ip: 1 created"
+
+
+# ---- built inside the tests: a FieldMap made at import time runs before a mutation test switches a
+# mutant on, so these pin what Field, FieldMap and deep_merge do with objects made here.
+
+
+def test_a_field_made_here_keeps_its_option_path_kind_and_flags():
+    plain, secret, nested = Field("name", "Name"), Field("pw", "Auth.Value", write_only=True), Field("c", "A.B.C", KIND_SET, read_only=True)
+    assert (plain.option, plain.api, plain.path, plain.kind, plain.write_only, plain.read_only) == ("name", "Name", ("Name",), "raw", False, False)
+    assert (secret.api, secret.path, secret.write_only, secret.read_only) == ("Auth.Value", ("Auth", "Value"), True, False)
+    assert (nested.path, nested.kind, nested.read_only) == (("A", "B", "C"), KIND_SET, True)
+    fields = FieldMap(plain, secret, nested)
+    assert fields.desired({"name": "x", "pw": "p", "c": [1]}) == {"name": "x", "pw": "p"}
+    assert fields.from_api({"Name": "x", "Auth": {"Value": "p"}, "A": {"B": {"C": [1]}}}) == {"name": "x", "c": [1]}
+
+
+def test_a_value_read_or_written_is_a_copy_to_the_last_level():
+    obj = {"Gateway": {"Codecs": [["PCMU"]]}}
+    read = Field("codecs", "Gateway.Codecs").read(obj)
+    read[0].append("PCMA")
+    assert obj == {"Gateway": {"Codecs": [["PCMU"]]}}
+    value = {"Tags": [["a"]]}
+    payload = FieldMap(Field("fwd", "Forward")).to_api({"fwd": value})
+    payload["Forward"]["Tags"][0].append("b")
+    assert value == {"Tags": [["a"]]}
+    base = {"Gateway": {"Codecs": [["PCMU"]]}}
+    overlay = {"Tags": [["a"]]}
+    merged = deep_merge(base, overlay)
+    merged["Gateway"]["Codecs"][0].append("PCMA")
+    merged["Tags"][0].append("b")
+    assert (base, overlay) == ({"Gateway": {"Codecs": [["PCMU"]]}}, {"Tags": [["a"]]})
+
+
+def test_only_a_set_ignores_order_and_only_a_subset_ignores_other_keys():
+    assert Field("x", "X", KIND_SET).differs([{"a": 2}, {"a": 1}], [{"a": 1}, {"a": 2}]) is False  # dicts do not sort by themselves
+    assert Field("x", "X").differs([1, 2], [2, 1]) is True
+    assert Field("x", "X").differs({"a": 1, "b": 2}, {"a": 1}) is True
+    assert Field("x", "X", KIND_SUBSET).differs({"a": 1, "b": 2}, {"a": 1}) is False
+    assert Field("x", "X", KIND_SUBSET).differs(None, {"a": 1}) is True
+
+
+def test_a_subset_merges_into_its_own_node_at_any_depth_and_a_raw_dict_replaces():
+    fields = FieldMap(Field("fwd", "A.B.C", KIND_SUBSET), Field("raw", "A.B.R"))
+    base = {"A": {"B": {"C": {"To": "x", "Ext": "1"}, "R": {"keep": 1}, "B": {"no": 1}}}}
+    assert fields.to_api({"fwd": {"To": "y"}, "raw": {"new": 2}}, base=base) == {
+        "A": {"B": {"C": {"To": "y", "Ext": "1"}, "R": {"new": 2}, "B": {"no": 1}}}
+    }
+
+
+def test_deep_merge_replaces_a_dict_by_a_value_and_a_value_by_a_dict():
+    assert deep_merge({"a": {"b": 1}, "c": 1}, {"a": 5, "c": {"d": 2}}) == {"a": 5, "c": {"d": 2}}
+
+
+def test_every_option_after_a_secret_is_still_compared():
+    fields = FieldMap(Field("pw", "Pw", write_only=True), Field("name", "Name"))
+    engine = Engine(FakeModule({"pw": "p", "name": "new"}), fields, "x", "thing")
+    assert engine.changes({"Name": "old"}, {"pw": "p", "name": "new"}) == {"name": "new"}
+
+
+def test_the_exact_words_of_the_engine(settle_clock):
+    engine = Engine(FakeModule(params(name="Twilio")), FIELDS, "trunk", "trunk")
+    with pytest.raises(ValueError) as err:
+        engine.present(None, name="Twilio")
+    assert str(err.value) == "trunk Twilio does not exist and cannot be created"
+    assert engine.present(CURRENT, name="Twilio")["msg"] == "trunk Twilio already as desired"
+    two = Engine(FakeModule(params(name="New", port=5080)), FIELDS, "trunk", "trunk")
+    assert two.present(CURRENT, update=lambda c, p: None, name="Twilio")["msg"] == "trunk Twilio updated (name, port)"
+    lost = _lost_error_class()
+
+    reply_lost = lost("3CX XAPI POST /Trunks: no reply", method="POST")
+
+    def create(payload):
+        raise reply_lost
+
+    with pytest.raises(lost) as err:
+        engine.present(None, create=create, find=lambda: None, name="Twilio")
+    assert err.value.method == "POST" and str(err.value) == not_seen_message("trunk Twilio", reply_lost, 60)
+
+
+def test_an_object_another_run_made_is_brought_in_line_under_its_name_and_confirmed():
+    from ansible_collections.voip.threecx_twilio.plugins.module_utils._threecx import ThreeCXError
+
+    def create(payload):
+        raise ThreeCXError("HTTP 409: already exists", status=409, method="POST")
+
+    made = {"Id": 13, "Name": "New", "Gateway": {"Port": 5080}}
+    stored = {}
+    reads = []
+
+    def update(current, payload):
+        stored.update(deep_merge(current, payload))
+
+    def read(obj):
+        reads.append(obj)
+        return stored
+
+    engine = Engine(FakeModule(params(name="New", port=5060)), FIELDS, "trunk", "trunk")
+    result = engine.present(None, create=create, update=update, find=lambda: made, name="New", confirm=ReadBack(read))
+    assert result["msg"] == "trunk New updated (port)" and result["trunk"]["port"] == 5060
+    assert reads == [made]  # read back: the object adopted, as it was before the update
+
+
+def test_a_confirmed_create_and_update_read_back_what_was_written_and_name_it_when_not_taken():
+    pbx = {}
+
+    def create(payload):
+        pbx.update(payload, Id=9)
+        return {"Id": 9}
+
+    reads = []
+
+    def read(obj):
+        reads.append(obj)
+        return dict(pbx, Port=None) if obj.get("Id") == 9 and "drop" in pbx else dict(pbx)
+
+    engine = Engine(FakeModule(params(name="New")), FIELDS, "trunk", "trunk")
+    assert engine.present(None, create=create, name="New", confirm=ReadBack(read))["trunk"]["id"] == 9
+    assert reads == [{"Id": 9}]  # the create's own reply is what is read back
+    current = dict(pbx)
+    update = Engine(FakeModule(params(name="Newer")), FIELDS, "trunk", "trunk")
+    reads.clear()
+    update.present(current, update=lambda cur, payload: pbx.update(payload), name="New", confirm=ReadBack(read))
+    assert reads == [current]
+
+    def ignore(cur, payload):
+        pass
+
+    with pytest.raises(WriteNotTaken) as err:
+        Engine(FakeModule(params(name="Other")), FIELDS, "trunk", "trunk").present(
+            dict(pbx), update=ignore, name="New", confirm=ReadBack(read, hint="Fix it.")
+        )
+    assert str(err.value) == (
+        "trunk New: the PBX answered the write but does not show it: name (Name): sent as Name (accepted, not stored); it reads back 'Newer'. Fix it."
+    )
+
+
+AGENTS = FieldMap(Field("agents", "Agents", KIND_SET), Field("name", "Name"), Field("hosts", "Hosts", KIND_SET))
+
+
+def _bind(value):
+    return {"Agents@odata.bind": ["Users(%s)" % v for v in value]}
+
+
+class Refusal(Exception):
+    pass
+
+
+def test_a_field_refused_inline_is_sent_once_in_its_other_form_and_named_when_refused_both_ways():
+    sent = []
+
+    def refuse_inline(payload):
+        sent.append(payload)
+        raise Refusal("HTTP 400 inline" if "Agents" in payload else "HTTP 400 bound")
+
+    forms = {"agents": _bind, "hosts": lambda v: {"Hosts@odata.bind": v, "HostsX": 1}}
+    confirm = ReadBack(lambda obj: obj, forms=forms, refused=lambda e: isinstance(e, Refusal), hint="Hint.")
+    engine = Engine(FakeModule({"agents": ["1", "2"], "name": "Q", "hosts": ["h"]}), AGENTS, "queue", "queue")
+    with pytest.raises(WriteNotTaken) as err:
+        engine.present(None, create=refuse_inline, name="800", confirm=confirm)
+    assert sent[1] == {"Name": "Q", "Agents@odata.bind": ["Users(1)", "Users(2)"], "Hosts@odata.bind": ["h"], "HostsX": 1}
+    assert str(err.value) == (
+        "queue 800: the PBX refused the write both ways: "
+        "agents (Agents): sent as Agents inline (refused: HTTP 400 inline), then as Agents@odata.bind (refused: HTTP 400 bound); "
+        "hosts (Hosts): sent as Hosts inline (refused: HTTP 400 inline), then as Hosts@odata.bind + HostsX (refused: HTTP 400 bound). Hint."
+    )
+
+
+def test_a_write_error_that_is_not_a_refusal_is_not_sent_again():
+    sent = []
+
+    def fail(payload):
+        sent.append(payload)
+        raise RuntimeError("HTTP 500")
+
+    for confirm in (ReadBack(lambda obj: obj, forms={"agents": _bind}), ReadBack(lambda obj: obj, forms={"agents": _bind}, refused=lambda e: False)):
+        sent.clear()
+        with pytest.raises(RuntimeError):
+            Engine(FakeModule({"agents": ["1"], "name": "Q"}), AGENTS, "queue", "queue").present(None, create=fail, name="800", confirm=confirm)
+        assert len(sent) == 1
+
+
+def test_a_field_accepted_but_not_stored_is_sent_once_in_its_other_form_then_named():
+    stored = {"Id": 1, "Name": "Q", "Agents": []}
+    updates = []
+
+    def update(current, payload):
+        updates.append(payload)
+
+    confirm = ReadBack(lambda obj: dict(stored), forms={"agents": _bind}, hint="Hint.")
+    with pytest.raises(WriteNotTaken) as err:
+        Engine(FakeModule({"agents": ["1"], "name": None, "hosts": None}), AGENTS, "queue", "queue").present(
+            dict(stored), update=update, name="800", confirm=confirm
+        )
+    assert updates == [{"Agents": ["1"]}, {"Agents@odata.bind": ["Users(1)"]}]  # inline, then once bound: never a third time
+    assert str(err.value) == (
+        "queue 800: the PBX answered the write but does not show it: agents (Agents): sent as Agents inline (accepted, not stored), "
+        "then as Agents@odata.bind (accepted, not stored); it reads back []. Hint."
+    )
+
+
+def test_children_refuse_changes_they_cannot_make_in_words_naming_the_option():
+    children = Children(FakeModule({}), "ip_addresses", entry_key, ENTRY_FIELDS, purge=True)
+    with pytest.raises(ValueError) as err:
+        children.run(CURRENT_ENTRIES, [], lambda w: None, None, None)
+    assert str(err.value) == "ip_addresses: removing entries is not supported"
+    with pytest.raises(ValueError) as err:
+        children.run(CURRENT_ENTRIES, [{"ip": "192.0.2.10", "prefix": 32, "name": "x"}], lambda w: None, None, lambda i: None)
+    assert str(err.value) == "ip_addresses: entries cannot be changed in place"
+    assert Children(FakeModule({}), "ip_addresses", entry_key, ENTRY_FIELDS).purge is False
+
+
+def test_children_keep_an_updated_entrys_other_fields_and_sort_keys_of_mixed_types():
+    calls = ChildCalls()
+    current = [{"sid": "IP1", "ip_address": "192.0.2.10", "cidr_prefix_length": 32, "friendly_name": "pbx"}]
+    out = Children(FakeModule({}), "ip", entry_key, ENTRY_FIELDS).run(current, [{"ip": "192.0.2.10", "prefix": 32, "name": "new"}], calls.create, calls.update)
+    assert out["items"] == [{"ip": "192.0.2.10", "prefix": 32, "name": "new"}]
+    mixed = Children(FakeModule({}), "ip", lambda item: item["key"], purge=True)
+    out = mixed.run([{"key": None}, {"key": "a"}], [{"key": 1}], lambda w: None, delete=lambda i: None)
+    assert out["before"] == {"ip": ["a", None]} and out["after"] == {"ip": [1]}
+
+
+def test_combine_keeps_the_parents_diff_and_counts_every_kind():
+    parent = {"changed": True, "msg": "m", "acl": {}, "diff": {"before": {"name": "a"}, "after": {"name": "b"}}}
+    child = {"changed": True, "before": {"ip": [1]}, "after": {"ip": [2]}, "items": [], "summary": {"created": 1, "updated": 2, "deleted": 3}}
+    out = combine(parent, child, "acl", "ip")
+    assert out["diff"] == {"before": {"name": "a", "ip": [1]}, "after": {"name": "b", "ip": [2]}}
+    assert out["msg"] == "m; ip: 1 created, 3 deleted, 2 updated"

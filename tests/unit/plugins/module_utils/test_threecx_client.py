@@ -453,3 +453,285 @@ def test_a_read_timeout_on_a_create_is_ambiguous_and_not_sent_again():
     with pytest.raises(t.ThreeCXAmbiguousWrite):
         client.post("/Queues", {"Name": "x"})
     assert len([s for s in adapter.sent if s[1].endswith("/Queues")]) == 1 and sleep.delays == []
+
+
+# ---- every failure, word for word and field by field: the message and the error result are all a user sees
+
+TOKEN_BODY = "client_id=ansible&client_secret=%s&grant_type=client_credentials" % SECRET
+HINT = ". Check client_id and client_secret (Admin Console > Integrations > API)"
+
+
+def failure(client, call, *args):
+    with pytest.raises(t.ThreeCXError) as err:
+        getattr(client, call)(*args)
+    return type(err.value), str(err.value), err.value.to_result()
+
+
+def test_the_token_request_is_exactly_the_client_credentials_form_and_is_counted():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("GET", "/E164Settings", Reply(200, {}))
+    client, _ignored = make_client(adapter)
+    client.get("/E164Settings")
+    assert adapter.sent[0][3] == TOKEN_BODY
+    assert [s[2]["Accept"] for s in adapter.sent] == ["application/json", "application/json"]
+    assert client.calls == [("POST", "/connect/token", 200), ("GET", "/E164Settings", 200)]
+
+
+@pytest.mark.parametrize(
+    "status,body,message,code",
+    [
+        (401, {"error": "invalid_client", "error_description": "Unknown client"}, ": Unknown client [invalid_client]" + HINT, "invalid_client"),
+        (400, {"error": "invalid_request"}, ": invalid_request" + HINT, "invalid_request"),
+        (500, "upstream down", ": upstream down", None),
+        (200, {"token_type": "Bearer"}, "", None),
+    ],
+    ids=["401-oauth", "400-code-only", "500-text", "200-without-token"],
+)
+def test_a_refused_token_request_says_why_and_names_the_options_only_for_400_and_401(status, body, message, code):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", Reply(status, body))
+    client, _ignored = make_client(adapter, retries=0)
+    assert failure(client, "get", "/E164Settings") == (
+        t.ThreeCXError,
+        "3CX XAPI POST /connect/token failed with HTTP %s%s" % (status, message),
+        {"status": status, "code": code, "method": "POST", "path": "/connect/token", "details": []},
+    )
+
+
+def test_a_token_request_that_fails_in_transit_is_sent_again():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", Reply(503), Reply(raise_exc=rexc.ConnectionError("Connection aborted.")), token_reply())
+    adapter.on("GET", "/E164Settings", Reply(200, {}))
+    client, sleep = make_client(adapter)
+    assert client.get("/E164Settings") == {}
+    assert len(sleep.delays) == 2 and [c[2] for c in client.calls] == [503, None, 200, 200]
+
+
+@pytest.mark.parametrize("expires_in,lifetime", [(None, 60.0), ("soon", 60.0), (0, 60.0), (90, 90.0)])
+def test_a_token_without_a_readable_lifetime_is_kept_60_seconds(tmp_path, expires_in, lifetime):
+    reply = Reply(200, {"token_type": "Bearer", "access_token": "tok", "expires_in": expires_in})
+    adapter = ScriptedAdapter().on("POST", "/connect/token", reply).on("GET", "/E164Settings", Reply(200, {}))
+    client, _ignored = make_client(adapter, tmp_path, clock=Clock(1000.0))
+    client.get("/E164Settings")
+    entry = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert entry["expires_at"] == 1000.0 + lifetime
+    assert (entry["url"], entry["client_id"]) == (URL, "ansible")
+
+
+def test_the_token_cool_down_refusal_keeps_the_vendors_answer_in_its_fields():
+    refused = Reply(403, {"error": "access_denied", "error_description": "Too many token requests"})
+    client, _ignored = make_client(ScriptedAdapter().always("POST", "/connect/token", refused))
+    client.contention_seconds = 0
+    _kind, message, result = failure(client, "get", "/E164Settings")
+    assert message == t.contention_message(
+        "ansible", 0, "3CX refused new tokens", "3CX XAPI POST /connect/token failed with HTTP 403: Too many token requests [access_denied]"
+    )
+    assert result == {"status": 403, "code": "access_denied", "method": "POST", "path": "/connect/token", "details": []}
+
+
+def test_the_contention_message_word_for_word():
+    assert t.contention_message("ansible", 59.6, "3CX refused new tokens", "HTTP 403") == (
+        "3CX refused new tokens for API client 'ansible', and 60 s of backing off did not help (HTTP 403). Another process is using "
+        "the same API client: 3CX keeps one active token per client ID, so each new token revokes the one before, and runs that do "
+        "not share a token cache (two controllers, or AWX jobs in their own containers) revoke each other's tokens until the PBX "
+        "refuses token requests for a while. Give each controller its own API client, or let them share one token cache "
+        "(token_cache_dir, or THREECX_TOKEN_CACHE_DIR, on a shared volume), and run again after the PBX's cool-down. Only if no "
+        "other process uses this API client: check client_id and client_secret (Admin Console > Integrations > API)"
+    )
+
+
+def test_fresh_tokens_refused_past_the_bound_keep_the_request_in_the_fields():
+    adapter = ScriptedAdapter().always("POST", "/connect/token", token_reply("fresh"))
+    adapter.always("PATCH", "/E164Settings", Reply(401, {"error": {"code": "", "message": "Unauthorized"}}))
+    client, _ignored = make_client(adapter)
+    client.contention_seconds = 0
+    _kind, message, result = failure(client, "patch", "/E164Settings", {"Enabled": True})
+    what = "3CX XAPI PATCH /E164Settings: the PBX kept refusing tokens it had just issued"
+    assert message == t.contention_message("ansible", 0, what, "3CX XAPI PATCH /E164Settings failed with HTTP 401: Unauthorized")
+    assert result == {"status": 401, "code": None, "method": "PATCH", "path": "/E164Settings", "details": []}
+
+
+@pytest.mark.parametrize(
+    "body,message,code,details",
+    [
+        (
+            {"error": {"code": "InvalidValue", "message": "Bad", "details": [{"message": "too long", "target": "Name"}, {"message": "no target"}, "x", {}]}},
+            ": Bad [InvalidValue] (Name: too long; no target)",
+            "InvalidValue",
+            ["Name: too long", "no target"],
+        ),
+        ({"error": {"code": "409", "message": "Already exists"}}, ": Already exists", "409", []),
+        ({"error": {"code": "Dup", "message": "Dup"}}, ": Dup", "Dup", []),
+        ({"error": {"code": "", "message": None, "details": None}}, "", None, []),
+        ({"error": "invalid_grant"}, ": invalid_grant", "invalid_grant", []),
+        ({"value": []}, "", None, []),
+        ("  " + "x" * 600 + "  ", ": " + "x" * 500, None, []),
+        ("   ", "", None, []),
+        (None, "", None, []),
+    ],
+    ids=["odata-details", "code-is-status", "code-is-text", "odata-empty", "oauth-code-only", "no-error", "long-text", "blank-text", "no-body"],
+)
+def test_every_error_body_becomes_one_line(body, message, code, details):
+    assert t.error_message(409, body, "POST", "/Queues") == ("3CX XAPI POST /Queues failed with HTTP 409" + message, code, details)
+
+
+def test_a_vendor_error_keeps_its_code_and_details_in_the_result():
+    body = {"error": {"code": "InvalidValue", "message": "Bad", "details": [{"message": "too long", "target": "Name"}]}}
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("POST", "/Queues", Reply(400, body))
+    client, _ignored = make_client(adapter)
+    assert failure(client, "post", "/Queues", {"Name": "x" * 99}) == (
+        t.ThreeCXError,
+        "3CX XAPI POST /Queues failed with HTTP 400: Bad [InvalidValue] (Name: too long)",
+        {"status": 400, "code": "InvalidValue", "method": "POST", "path": "/Queues", "details": ["Name: too long"]},
+    )
+
+
+def test_no_reply_and_tls_failures_word_for_word():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.always("GET", "/E164Settings", Reply(raise_exc=rexc.ConnectionError("Connection aborted.")))
+    adapter.on("POST", "/Queues", Reply(raise_exc=rexc.ReadTimeout("Read timed out.")))
+    adapter.on("DELETE", "/Queues(5)", Reply(raise_exc=rexc.SSLError("certificate verify failed")))
+    client, sleep = make_client(adapter, retries=1)
+    none = {"status": None, "code": None, "details": []}
+    assert failure(client, "get", "/E164Settings") == (
+        t.ThreeCXError,
+        "3CX XAPI GET /E164Settings: no reply from %s (Connection aborted.)" % URL,
+        dict(none, method="GET", path="/E164Settings"),
+    )
+    assert failure(client, "post", "/Queues", {}) == (
+        t.ThreeCXAmbiguousWrite,
+        "3CX XAPI POST /Queues: no reply from %s (Read timed out.)" % URL,
+        dict(none, method="POST", path="/Queues"),
+    )
+    assert failure(client, "delete", "/Queues(5)") == (
+        t.ThreeCXError,
+        "TLS check of %s failed: certificate verify failed. Give the PBX's CA with ca_path, or (not recommended) validate_certs=false" % URL,
+        dict(none, method="DELETE", path="/Queues(5)"),
+    )
+    assert len(sleep.delays) == 1  # only the read was sent again, once
+    assert client.calls[1:] == [("GET", "/E164Settings", None)] * 2 + [("POST", "/Queues", None), ("DELETE", "/Queues(5)", None)]
+
+
+def test_a_long_transport_error_is_cut_to_300_characters():
+    assert t._short(RuntimeError("x" * 300)) == "x" * 300
+    assert t._short(RuntimeError("x" * 301)) == "x" * 300 + "..."
+
+
+@pytest.mark.parametrize(
+    "text,refused",
+    [
+        ("Failed to establish a new connection: [Errno 111] Connection refused", True),
+        ("HTTPSConnectionPool: Max retries exceeded (Caused by NewConnectionError('x'))", True),
+        ("[Errno -2] Name or service not known", True),
+        ("Connection aborted.", False),
+        ("connection refused", False),
+    ],
+)
+def test_refused_means_nothing_was_sent(text, refused):
+    assert t._refused(RuntimeError(text)) is refused
+
+
+def test_the_client_url_session_and_repr(tmp_path):
+    client = t.ThreeCXClient(URL + "//", "ansible", SECRET, timeout=7)
+    assert (client.url, client.timeout, repr(client)) == (URL, 7, "ThreeCXClient(url=%r, client_id='ansible')" % URL)
+    assert t.ThreeCXClient(URL, "a", "b").timeout == 30
+    given = session_with(ScriptedAdapter())
+    assert t.ThreeCXClient(URL, "a", "b", session=given).session is given and given.verify is True
+    pinned = session_with(ScriptedAdapter())
+    t.ThreeCXClient(URL, "a", "b", ca_path="/x/ca.pem", session=pinned)
+    assert pinned.verify == "/x/ca.pem"
+    unverified = session_with(ScriptedAdapter())
+    t.ThreeCXClient(URL, "a", "b", validate_certs=False, session=unverified)
+    assert unverified.verify is False
+
+
+# ---- the token cache's file rules, tested on the cache itself
+
+
+def test_the_cache_directory_made_by_a_store_is_private(tmp_path):
+    cache = t.TokenCache(str(tmp_path / "new" / "tokens"), clock=Clock())
+    cache.store(URL, "ansible", SECRET, "tok", 3600)
+    assert stat.S_IMODE((tmp_path / "new" / "tokens").stat().st_mode) == 0o700
+
+
+def test_a_token_is_given_out_until_30_seconds_before_it_expires(tmp_path):
+    clock = Clock(1000.0)
+    cache = t.TokenCache(str(tmp_path), clock=clock)
+    cache.store(URL + "/", "ansible", SECRET, "tok", 100)
+    clock.now = 1000.0 + 100 - t.TOKEN_EXPIRY_MARGIN - 0.5
+    assert cache.load(URL, "ansible", SECRET) == "tok"  # the URL's trailing slash does not matter
+    clock.now = 1000.0 + 100 - t.TOKEN_EXPIRY_MARGIN
+    assert cache.load(URL, "ansible", SECRET) is None
+
+
+def test_forget_drops_only_the_token_it_was_told_about(tmp_path):
+    cache = t.TokenCache(str(tmp_path), clock=Clock())
+    cache.store(URL, "ansible", SECRET, "newer", 3600)
+    cache.store(URL, "other", SECRET, "theirs", 3600)
+    cache.forget(URL, "ansible", "older")  # another process has replaced it already: keep theirs
+    assert cache.load(URL, "ansible", SECRET) == "newer"
+    cache.forget(URL, "ansible", "newer")
+    assert cache.load(URL, "ansible", SECRET) is None and cache.load(URL, "other", SECRET) == "theirs"
+    cache.forget(URL, "other")
+    assert cache.load(URL, "other", SECRET) is None
+    cache.forget(URL, "other")  # nothing there: no error
+
+
+def test_a_refused_token_another_process_has_replaced_is_not_fetched_again(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("A"))
+    adapter.on("GET", "/E164Settings", Reply(200, {}), Reply(401, None), Reply(200, {"Enabled": True}))
+    client, _ignored = make_client(adapter, tmp_path)
+    client.get("/E164Settings")
+    client.token_cache.store(URL, "ansible", SECRET, "B", 3600)  # another controller sharing the cache fetched B
+    client._token_fresh = False
+    assert client.get("/E164Settings") == {"Enabled": True}
+    assert [s[2].get("Authorization") for s in adapter.sent if s[0] == "GET"] == ["Bearer A", "Bearer A", "Bearer B"]
+    assert len([s for s in adapter.sent if s[0] == "POST"]) == 1
+
+
+def test_the_lock_is_exclusive_private_per_client_and_lets_errors_through(tmp_path):
+    import fcntl
+
+    cache = t.TokenCache(str(tmp_path / "locks"), clock=Clock())
+    mine, theirs = cache.lock(URL, "ansible"), cache.lock(URL, "other")
+    assert mine.path == cache._path(URL, "ansible") + ".lock" and mine.path != theirs.path
+    with pytest.raises(KeyError):
+        with mine:
+            assert stat.S_IMODE(os.stat(mine.path).st_mode) == 0o600
+            with open(mine.path, "w") as other:
+                with pytest.raises(BlockingIOError):
+                    fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            raise KeyError("inside")
+    with open(mine.path, "w") as other:
+        fcntl.flock(other, fcntl.LOCK_EX | fcntl.LOCK_NB)  # released on the way out
+
+
+def test_a_next_link_is_read_below_the_api_prefix_with_its_blank_values():
+    assert t._split_next_link(URL + "/xapi/v1/Queues?$skiptoken=abc&$filter=") == ("/Queues", {"$skiptoken": "abc", "$filter": ""})
+    assert t._split_next_link("/xapi/v1/Trunks/xapi/v1x?$skip=5") == ("/Trunks/xapi/v1x", {"$skip": "5"})
+    assert t._split_next_link("Queues?$skip=5") == ("Queues", {"$skip": "5"})
+
+
+def test_a_full_page_without_count_or_next_link_asks_for_the_next_with_the_same_query():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "%24skip=2", Reply(200, {"value": [{"Id": 3}, {"Id": 4}]}))
+    adapter.on("GET", "%24skip=4", Reply(200, {"value": []}))
+    adapter.on("GET", "/Users?", Reply(200, {"value": [{"Id": 1}, {"Id": 2}]}))
+    client, _ignored = make_client(adapter)
+    assert [u["Id"] for u in client.list("/Users", filter="Id gt 0", page_size=2)] == [1, 2, 3, 4]
+    reads = [s[1] for s in adapter.sent if s[0] == "GET"]
+    assert all("%24filter=Id+gt+0" in url and "%24top=2" in url for url in reads) and len(reads) == 3
+
+
+def test_a_count_short_of_the_total_reads_the_rest_with_the_same_query():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("GET", "%24skip=1", Reply(200, {"@odata.count": 2, "value": [{"Id": 2}]}))
+    adapter.on("GET", "/Users?", Reply(200, {"@odata.count": 2, "value": [{"Id": 1}]}))
+    client, _ignored = make_client(adapter)
+    assert [u["Id"] for u in client.list("/Users", select=["Id"])] == [1, 2]
+    assert all("%24select=Id" in s[1] for s in adapter.sent if s[0] == "GET")
+
+
+def test_a_204_or_an_empty_body_is_none_and_a_text_body_is_text():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("PATCH", "/A", Reply(204)).on("PATCH", "/B", Reply(200, None)).on("PATCH", "/C", Reply(200, "plain"))
+    adapter.on("PATCH", "/D", Reply(205, "reset"))
+    client, _ignored = make_client(adapter)
+    assert [client.patch(p, {}) for p in ("/A", "/B", "/C", "/D")] == [None, None, "plain", "reset"]

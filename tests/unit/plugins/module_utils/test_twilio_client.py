@@ -4,7 +4,8 @@ import base64
 
 import pytest
 from requests import exceptions as rexc
-from twilio.base.exceptions import TwilioException
+from twilio.base import exceptions as twilio_exceptions
+from twilio.base.exceptions import TwilioException, TwilioRestException
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio as tw
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
@@ -13,6 +14,8 @@ from tests.unit.plugins.fakes import RecordingSleep, Reply, ScriptedAdapter
 AC = "AC" + "1" * 32
 AP = "AP" + "a" * 32
 TOKEN = "auth-token-value-1234"
+# RFC 9457 problem details: only in newer twilio releases.
+ServiceException = getattr(twilio_exceptions, "TwilioServiceException", None)
 
 APP = {"sid": AP, "account_sid": AC, "friendly_name": "ivr", "voice_url": "https://example.test/voice", "uri": "/x"}
 PAGE = {
@@ -160,3 +163,180 @@ def test_a_401_names_the_options_to_check():
     error = tw.describe_error(tw.TwilioCallError("Twilio GET /x failed with HTTP 401: Authenticate (code 20003)", status=401, code=20003))
     assert "check account_sid and auth_token, or api_key and api_secret" in str(error) and error.code == 20003
     assert "check account_sid" not in str(tw.describe_error(tw.TwilioCallError("HTTP 404", status=404)))
+
+
+# ---- every kind of SDK and transport error, described word for word (each field of the result too):
+# the module's message and its error result are all a user sees of a failed call.
+
+SD_URL = "https://api.twilio.com/2010-04-01/Accounts/%s/SIP/Domains/SD%s.json" % (AC, "2" * 32)
+SD_PATH = "/2010-04-01/Accounts/%s/SIP/Domains/SD%s.json" % (AC, "2" * 32)
+
+
+class _Page:
+    """What the SDK's list()/page() hands TwilioException: a response with a status and a text."""
+
+    def __init__(self, status_code, text):
+        self.status_code = status_code
+        self.text = text
+
+
+def _described(exc):
+    described = tw.describe_error(exc)
+    return str(described), described.to_result()
+
+
+def test_a_rest_error_is_described_with_its_request_status_code_and_docs_link():
+    exc = TwilioRestException(404, SD_URL, msg="The requested resource was not found", code=20404, method="POST")
+    assert _described(exc) == (
+        "Twilio POST %s failed with HTTP 404: The requested resource was not found (code 20404)" % SD_PATH,
+        {"status": 404, "code": 20404, "more_info": "https://www.twilio.com/docs/errors/20404", "method": "POST", "url": SD_URL},
+    )
+
+
+def test_a_rest_error_without_code_or_uri_says_so_and_links_nothing():
+    exc = TwilioRestException(500, None, msg="Internal error", method="GET")
+    assert _described(exc) == (
+        "Twilio GET  failed with HTTP 500: Internal error",
+        {"status": 500, "code": None, "more_info": None, "method": "GET", "url": None},
+    )
+
+
+def test_a_rest_401_carries_the_credentials_hint_once():
+    exc = TwilioRestException(401, SD_URL, msg="Authenticate", code=20003, method="GET")
+    message, result = _described(exc)
+    assert message == "Twilio GET %s failed with HTTP 401: Authenticate (code 20003). %s" % (SD_PATH, tw.AUTH_HINT)
+    assert result == {"status": 401, "code": 20003, "more_info": "https://www.twilio.com/docs/errors/20003", "method": "GET", "url": SD_URL}
+    again = tw.describe_error(tw.describe_error(exc))
+    assert str(again) == message and again.to_result() == result
+
+
+@pytest.mark.skipif(ServiceException is None, reason="this twilio release has no TwilioServiceException")
+def test_a_problem_details_error_is_described_by_its_title():
+    exc = ServiceException("https://www.twilio.com/docs/errors/20001", "Invalid parameter", 400, 20001, method="POST", uri=SD_URL)
+    assert _described(exc) == (
+        "Twilio POST %s failed with HTTP 400: Invalid parameter" % SD_PATH,
+        {"status": 400, "code": 20001, "more_info": None, "method": "POST", "url": SD_URL},
+    )
+    bare = ServiceException("about:blank", "Bad gateway", 502, 20500)
+    assert _described(bare)[0] == "Twilio GET  failed with HTTP 502: Bad gateway"
+
+
+@pytest.mark.parametrize(
+    "args,message,result",
+    [
+        (
+            ("Unable to fetch page", _Page(404, '{"code": 20404, "message": "Not found", "more_info": "https://www.twilio.com/docs/errors/20404"}')),
+            "Twilio list call failed with HTTP 404: Not found (code 20404)",
+            {"status": 404, "code": 20404, "more_info": "https://www.twilio.com/docs/errors/20404", "method": "GET", "url": None},
+        ),
+        (
+            ("Unable to fetch page", _Page(502, "<html>bad gateway</html>")),
+            "Twilio list call failed with HTTP 502: Unable to fetch page",
+            {"status": 502, "code": None, "more_info": None, "method": "GET", "url": None},
+        ),
+        (
+            ("Unable to fetch page", _Page(503, "")),
+            "Twilio list call failed with HTTP 503: Unable to fetch page",
+            {"status": 503, "code": None, "more_info": None, "method": "GET", "url": None},
+        ),
+        (
+            ("Unable to fetch page",),
+            "Twilio list call failed: Unable to fetch page",
+            {"status": None, "code": None, "more_info": None, "method": "GET", "url": None},
+        ),
+    ],
+    ids=["json-body", "html-body", "empty-body", "no-response"],
+)
+def test_a_list_error_is_described_from_its_response(args, message, result):
+    assert _described(TwilioException(*args)) == (message, result)
+
+
+def test_any_other_error_is_described_without_claiming_a_status():
+    assert _described(RuntimeError("socket closed")) == (
+        "Twilio call failed: socket closed",
+        {"status": None, "code": None, "more_info": None, "method": None, "url": None},
+    )
+    ours = tw.TwilioCallError("as it was", status=409, code=21450, more_info="m", method="POST", url=SD_URL)
+    assert tw.describe_error(ours) is ours
+    reworded = ours.reworded("said again")
+    assert (str(reworded), reworded.message, reworded.to_result()) == ("said again", "said again", ours.to_result())
+
+
+# ---- the send path: which failures are sent again, how often and after what pause, and what is said when they end
+
+APPS_URL = "https://api.ashburn.us1.twilio.com/2010-04-01/Accounts/%s/Applications.json" % AC
+APPS_PATH = "/2010-04-01/Accounts/%s/Applications.json" % AC
+
+
+class TimeoutRecordingAdapter(ScriptedAdapter):
+    def __init__(self):
+        super().__init__()
+        self.timeouts = []
+
+    def send(self, request, **kwargs):
+        self.timeouts.append(kwargs.get("timeout"))
+        return super().send(request, **kwargs)
+
+
+def test_a_read_without_reply_is_sent_again_with_growing_pauses_until_the_bound_then_named_as_no_reply():
+    lost = rexc.ConnectionError("Connection reset by peer")
+    adapter = ScriptedAdapter().always("GET", "/Applications.json", Reply(raise_exc=lost))
+    client, sleep = client_with(adapter, retries=3)
+    with pytest.raises(tw.TwilioCallError) as err:
+        client.applications.list()
+    assert type(err.value) is tw.TwilioCallError  # a read is never ambiguous
+    assert str(err.value) == "Twilio GET %s: no reply (Connection reset by peer)" % APPS_PATH
+    assert err.value.to_result() == {"status": None, "code": None, "more_info": None, "method": "GET", "url": APPS_URL}
+    assert len(adapter.sent) == 4
+    # full jitter: pause n is between half and all of 0.5 s * 2**n
+    assert len(sleep.delays) == 3 and all(0.25 * 2**n <= d <= 0.5 * 2**n for n, d in enumerate(sleep.delays))
+    assert client.http_client.calls == [("GET", "api.ashburn.us1.twilio.com", APPS_PATH, None)] * 4
+
+
+def test_a_read_without_reply_then_answered_returns_the_answer():
+    adapter = ScriptedAdapter().on("GET", "/Applications.json", Reply(raise_exc=rexc.ConnectTimeout("timed out")), Reply(200, PAGE))
+    client, sleep = client_with(adapter)
+    assert [a.sid for a in client.applications.list()] == [AP]
+    assert len(sleep.delays) == 1
+    assert [c[3] for c in client.http_client.calls] == [None, 200]
+
+
+def test_a_create_without_reply_is_ambiguous_word_for_word_and_sent_once():
+    adapter = ScriptedAdapter().always("POST", "/Applications.json", Reply(raise_exc=rexc.ReadTimeout("read timed out")))
+    client, sleep = client_with(adapter)
+    with pytest.raises(tw.TwilioAmbiguousWrite) as err:
+        client.applications.create(friendly_name="ivr")
+    assert str(err.value) == "Twilio POST %s: no reply (read timed out)" % APPS_PATH
+    assert (err.value.method, err.value.url) == ("POST", APPS_URL)
+    assert len(adapter.sent) == 1 and sleep.delays == []
+
+
+def test_a_tls_failure_is_never_retried_and_names_ca_bundle():
+    adapter = ScriptedAdapter().always("GET", "/Applications.json", Reply(raise_exc=rexc.SSLError("certificate verify failed")))
+    client, sleep = client_with(adapter, api_base_url="https://127.0.0.1:8443")
+    with pytest.raises(tw.TwilioCallError) as err:
+        client.applications.list()
+    assert str(err.value) == "TLS check of 127.0.0.1:8443 failed: certificate verify failed. Give a CA bundle with ca_bundle"
+    assert (err.value.method, err.value.url) == ("GET", APPS_URL)
+    assert len(adapter.sent) == 1 and sleep.delays == []
+
+
+def test_the_timeout_option_reaches_every_request():
+    adapter = TimeoutRecordingAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
+    client, _ignored = client_with(adapter, timeout=7)
+    client.applications.list()
+    assert adapter.timeouts == [7]
+    default = TimeoutRecordingAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
+    client, _ignored = client_with(default)
+    client.applications.list()
+    assert default.timeouts == [30]
+
+
+def test_the_base_url_keeps_the_sdks_own_headers():
+    adapter = ScriptedAdapter().on("POST", "/Applications.json", Reply(201, APP))
+    client, _ignored = client_with(adapter, api_base_url="https://127.0.0.1:8443/")
+    client.applications.create(friendly_name="ivr")
+    headers = adapter.sent[0][2]
+    assert headers["User-Agent"].startswith("twilio-python/")
+    assert headers["Content-Type"] == "application/x-www-form-urlencoded"
+    assert headers["X-Forwarded-Host"] == "api.ashburn.us1.twilio.com"
