@@ -4,8 +4,7 @@ import base64
 
 import pytest
 from requests import exceptions as rexc
-from twilio.base import exceptions as twilio_exceptions
-from twilio.base.exceptions import TwilioException, TwilioRestException
+from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 
 from ansible_collections.voip.threecx_twilio.plugins.module_utils import _twilio as tw
 from ansible_collections.voip.threecx_twilio.plugins.module_utils._retry import RetryPolicy
@@ -14,8 +13,6 @@ from tests.unit.plugins.fakes import RecordingSleep, Reply, ScriptedAdapter
 AC = "AC" + "1" * 32
 AP = "AP" + "a" * 32
 TOKEN = "auth-token-value-1234"
-# RFC 9457 problem details: only in newer twilio releases.
-ServiceException = getattr(twilio_exceptions, "TwilioServiceException", None)
 
 APP = {"sid": AP, "account_sid": AC, "friendly_name": "ivr", "voice_url": "https://example.test/voice", "uri": "/x"}
 PAGE = {
@@ -210,14 +207,13 @@ def test_a_rest_401_carries_the_credentials_hint_once():
     assert str(again) == message and again.to_result() == result
 
 
-@pytest.mark.skipif(ServiceException is None, reason="this twilio release has no TwilioServiceException")
 def test_a_problem_details_error_is_described_by_its_title():
-    exc = ServiceException("https://www.twilio.com/docs/errors/20001", "Invalid parameter", 400, 20001, method="POST", uri=SD_URL)
+    exc = TwilioServiceException("https://www.twilio.com/docs/errors/20001", "Invalid parameter", 400, 20001, method="POST", uri=SD_URL)
     assert _described(exc) == (
         "Twilio POST %s failed with HTTP 400: Invalid parameter" % SD_PATH,
         {"status": 400, "code": 20001, "more_info": None, "method": "POST", "url": SD_URL},
     )
-    bare = ServiceException("about:blank", "Bad gateway", 502, 20500)
+    bare = TwilioServiceException("about:blank", "Bad gateway", 502, 20500)
     assert _described(bare)[0] == "Twilio GET  failed with HTTP 502: Bad gateway"
 
 
