@@ -741,14 +741,32 @@ def _matches_number(user, number):
     return re.match(r"^[+]?%s$" % re.escape(_digits(number)), str(user or "")) is not None
 
 
+TEST_CALLER_FIX = (
+    "Set go_live_check_test_caller to the caller number Twilio must see in From, a number you own: digits with an optional "
+    "leading +, such as +17735550142. Or turn go_live_check_test_call off."
+)
+TEST_CALL_DESTINATION_FIX = (
+    "Set go_live_check_test_call_destination to the number the test call dials (by default the site's fallback number): digits, "
+    "* and # with an optional leading +. Or turn go_live_check_test_call off."
+)
+
+
 def judge_test_call(site, trunk_found, placed, call_log, caller, destination, since):
     """Item test_call from the registered threecx_trunk_test_call and twilio_call_info results.
 
-    One outcome per case, in this order: not placed, not answered (the SIP answer says which item
+    One outcome per case, in this order: no test caller (the role places no call without one: the
+    call proves that Twilio sees it), not placed, not answered (the SIP answer says which item
     to fix), answered but not in Twilio's log, in the log with another From, in the log with the
     test caller's number (ok).
     """
     placed = placed or {}
+    if not str(caller or ""):
+        return item(
+            "test_call",
+            False,
+            "not placed: go_live_check_test_caller is not set, and the test call proves that Twilio sees the caller's number in From",
+            TEST_CALLER_FIX,
+        )
     route = "from %s to %s through trunk %s" % (caller, destination, site["trunk_name"])
     if not trunk_found:
         return item(
@@ -757,11 +775,11 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
             "not placed: the PBX has no trunk %s (item trunk)" % site["trunk_name"],
         )
     if "placed" not in placed:
-        return item(
-            "test_call",
-            False,
-            "the PBX did not place the test call: %s" % (placed.get("msg") or "no result"),
-        )
+        msg = placed.get("msg") or "no result"
+        # The role feeds the module's caller and destination from these two variables: its refusal
+        # (the module's own check, before any request) is fixed there.
+        fix = {"caller": TEST_CALLER_FIX, "destination": TEST_CALL_DESTINATION_FIX}.get(msg.split(" ", 1)[0])
+        return item("test_call", False, "the PBX did not place the test call: %s" % msg, fix)
     if not placed["placed"]:
         return item(
             "test_call",

@@ -421,3 +421,30 @@ def test_the_round_trip_with_the_agents_put_on_dnd_says_what_it_did_to_presence(
     on_dnd = [{"number": "100", "before": "Out of office", "after": "Out of office"}]
     already = _golive.judge_round_trip(SITE, passed, caller, dnd={"changed": False, "presence": on_dnd})
     assert already["detail"].endswith("; every agent was on 'Out of office' already")
+
+
+def test_a_test_call_without_a_caller_or_refused_by_the_module_names_the_variable_to_set():
+    """The role places no test call without go_live_check_test_caller and feeds the module's caller and destination
+    from the role's variables; the module checks both before any request (check_dialled), the judge names the variable."""
+    to = "+12125550199"
+    for caller in ("", None):
+        missing = _golive.judge_test_call(SITE, True, {"skipped": True}, None, caller, to, "")
+        assert missing["ok"] is False and missing["fix"] == _golive.TEST_CALLER_FIX
+        assert missing["detail"] == (
+            "not placed: go_live_check_test_caller is not set, and the test call proves that Twilio sees the caller's number in From"
+        )
+    from ansible_collections.voip.threecx_twilio.plugins.modules.threecx_trunk_test_call import check_dialled
+
+    def refusal(option, value):
+        with pytest.raises(ValueError) as err:
+            check_dialled(option, value, allow_empty=option == "caller")
+        return {"failed": True, "msg": str(err.value)}  # what the module fails with (VendorModule.api_errors)
+
+    bad_caller = refusal("caller", "+1 773")
+    refused = _golive.judge_test_call(SITE, True, bad_caller, None, "+1 773", to, "")
+    assert refused["ok"] is False and refused["fix"] == _golive.TEST_CALLER_FIX
+    assert refused["detail"] == "the PBX did not place the test call: " + bad_caller["msg"]
+    bad_destination = refusal("destination", "x")
+    assert _golive.judge_test_call(SITE, True, bad_destination, None, "+17735550142", "x", "")["fix"] == _golive.TEST_CALL_DESTINATION_FIX
+    other = _golive.judge_test_call(SITE, True, {"failed": True, "msg": "3CX XAPI POST ... failed with HTTP 500"}, None, "+17735550142", to, "")
+    assert other["fix"] == _golive.FIXES["test_call"]
