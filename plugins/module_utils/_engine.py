@@ -44,6 +44,10 @@ KIND_STR = "str"  # None and "" are the same string
 KIND_SET = "set"  # a list whose order does not matter
 KIND_SUBSET = "subset"  # a dict: only the keys the user gave are compared
 
+# When a write-only option (a secret the vendor never shows) is sent: when the object is made, or
+# on every run that sets it (the vendor cannot say whether it differs, so it is always "changed").
+UPDATE_SECRETS = ("on_create", "always")
+
 
 class Field:
     """One module option and the API field it maps to.
@@ -137,6 +141,8 @@ class Engine:
     """Desired state vs current state for one object, with check mode and diff."""
 
     def __init__(self, module, fields, result_key, kind, update_secrets="on_create"):
+        if update_secrets not in UPDATE_SECRETS:
+            raise ValueError("update_secrets must be one of %s, got %r" % (", ".join(UPDATE_SECRETS), update_secrets))
         self.module = module
         self.fields = fields
         self.result_key = result_key
@@ -192,7 +198,7 @@ class Engine:
                     made = self._create(send, payload, find, label)
                 except _MadeElsewhere as other:
                     # Another run made it meanwhile: it is the current object now; bring it in line.
-                    return self.present(other.found, create=None, update=update, name=name, confirm=confirm)
+                    return self.present(other.found, update=update, name=name, confirm=confirm)
                 if made is not None:
                     after = made
                 if confirm is not None:
@@ -207,7 +213,7 @@ class Engine:
         changes = self.changes(current, desired)
         if not changes:
             return self._result(False, "%s already as desired" % label, current)
-        payload = self.fields.to_api(changes, base=None)
+        payload = self.fields.to_api(changes)
         after = deep_merge(current, payload)
         if not self.check_mode:
             send = confirm.sending(update, changes, self.fields, label) if confirm is not None else update
@@ -235,7 +241,7 @@ class Engine:
                 raise
             found, waited = settle(find, self.settle_seconds)
             if found is None:
-                raise type(lost)(not_seen_message(label, lost, waited), method=getattr(lost, "method", None))
+                raise type(lost)(not_seen_message(label, lost, waited), method=lost.method)
             return found
         except Exception as exc:  # a vendor error: only a 409 with the object there is adopted
             if not (conflicting_create(exc) and find is not None):
@@ -302,21 +308,26 @@ class ReadBack:
         return " + ".join(sorted(self._encode(option)))
 
     def _in_other_form(self, fields, options, payload):
-        out = copy.deepcopy(payload)
+        out = dict(payload)  # only top-level keys change
         for option in options:
             out.pop(fields.by_option[option].path[0], None)
             out.update(self._encode(option))
         return out
 
     def _story(self, fields, option):
-        steps = ", then ".join("as %s (%s)" % (form, answer) for form, answer in self.tried.get(option) or [[self._inline(fields, option), "accepted"]])
+        steps = ", then ".join("as %s (%s)" % (form, answer) for form, answer in self.tried[option])
         return "%s (%s): sent %s" % (option, fields.by_option[option].api, steps)
+
+    def _not_taken_error(self, text):
+        return WriteNotTaken("%s. %s" % (text, self.hint) if self.hint else text + ".")
 
     def sending(self, write, options, fields, label):
         """``write`` that, when refused, is sent once more with the fields that have another form in it."""
         self.sent = dict(options)
         other = [o for o in sorted(options) if o in self.forms]
 
+        # A write the vendor answered is recorded as "accepted"; check() refines the last answer of
+        # every field it names ("accepted, not stored") before a message shows it.
         def send(*args):
             for option in other:
                 self.tried[option] = [[self._inline(fields, option), "accepted"]]
@@ -335,7 +346,7 @@ class ReadBack:
                     raise
                 for option in other:
                     self.tried[option][-1][1] = "refused: %s" % exc
-                raise WriteNotTaken("%s: the PBX refused the write both ways: %s. %s" % (label, "; ".join(self._story(fields, o) for o in other), self.hint))
+                raise self._not_taken_error("%s: the PBX refused the write both ways: %s" % (label, "; ".join(self._story(fields, o) for o in other)))
 
         return send
 
@@ -355,9 +366,9 @@ class ReadBack:
             shown = fields.from_api(got)
             for option in missed:
                 self.tried.setdefault(option, [[self._inline(fields, option), "accepted"]])[-1][1] = "accepted, not stored"
-            raise WriteNotTaken(
-                "%s: the PBX answered the write but does not show it: %s. %s"
-                % (label, "; ".join("%s; it reads back %r" % (self._story(fields, o), shown.get(o)) for o in missed), self.hint)
+            raise self._not_taken_error(
+                "%s: the PBX answered the write but does not show it: %s"
+                % (label, "; ".join("%s; it reads back %r" % (self._story(fields, o), shown.get(o)) for o in missed))
             )
         return got
 
@@ -375,11 +386,12 @@ def _not_taken(fields, obj, options):
 
 
 class _MadeElsewhere(Exception):
-    """A create was refused (409) because another run made the object: ``found`` is that object."""
+    """A create was refused (409) because another run made the object: ``found`` is that object.
+    Never shown: Engine.present catches it."""
 
-    def __init__(self, found):
-        super(_MadeElsewhere, self).__init__("made elsewhere")
-        self.found = found
+    @property
+    def found(self):
+        return self.args[0]
 
 
 class Children:

@@ -31,7 +31,9 @@ class AmbiguousWrite(Exception):
     """Mixin for vendor errors meaning: a write was sent, its reply was lost.
 
     The write may or may not have been applied.  The resource engine reacts by reading the
-    object again by its natural key instead of sending the write a second time.
+    object again by its natural key instead of sending the write a second time.  A class that
+    mixes it in has ``method`` and takes ``(message, method=...)``: the engine raises it again
+    with what it learned while reading back.
     """
 
 

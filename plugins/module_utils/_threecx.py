@@ -136,9 +136,9 @@ def number_key_path(collection, number):
 
 
 def parse_version(text):
-    """'20.0.8.1121' -> (20, 0, 8, 1121); tolerant of suffixes like '20.0.9 (build x)'."""
+    """'20.0.8.1121' -> (20, 0, 8, 1121); tolerant of suffixes like '20.0.9 (build x)' (all after the first space)."""
     parts = []
-    for piece in str(text or "").strip().split(" ", 1)[0].split("."):
+    for piece in str(text).lstrip().partition(" ")[0].split("."):
         digits = "".join(ch for ch in piece if ch.isdigit())
         if not digits:
             break
@@ -153,7 +153,7 @@ def error_message(status, body, method, path):
     head = "3CX XAPI %s %s failed with HTTP %s" % (method, path, status)
     code = None
     details = []
-    text = None
+    text = ""
     if isinstance(body, dict):
         err = body.get("error")
         if isinstance(err, dict):
@@ -276,20 +276,19 @@ class _FileLock:
     def __init__(self, path, directory):
         self.path = path
         self.directory = directory
-        self.handle = None
+        self.fd = None  # the lock file, held open while locked; nothing is read or written through it
 
     def __enter__(self):
         if fcntl is not None:
             os.makedirs(self.directory, mode=0o700, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
-            self.handle = os.fdopen(fd, "w")
-            fcntl.flock(self.handle, fcntl.LOCK_EX)
+            self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT, 0o600)
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
         return self
 
     def __exit__(self, *exc):
-        if self.handle is not None:
-            fcntl.flock(self.handle, fcntl.LOCK_UN)
-            self.handle.close()
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
         return False
 
 
@@ -439,7 +438,7 @@ class ThreeCXClient:
                 raise cls("3CX XAPI %s %s: no reply from %s (%s)" % (method, path, self.url, _short(exc)), method=method, path=path)
             self.calls.append((method, path, response.status_code))
             status = response.status_code
-            if status >= 400 and self.retry.may_retry(attempt, status, idempotent):
+            if self.retry.may_retry(attempt, status, idempotent):  # only a 429 or a 5xx
                 self.retry.wait(attempt, response.headers.get("Retry-After"))
                 attempt += 1
                 continue

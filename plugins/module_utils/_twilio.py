@@ -104,7 +104,8 @@ def is_idempotent(method, url):
 class RetryingHttpClient(TwilioHttpClient):
     """TwilioHttpClient with base-URL override, CA bundle and 429/5xx retries."""
 
-    def __init__(self, base_url=None, ca_bundle=None, timeout=30, retry=None):
+    def __init__(self, timeout, base_url=None, ca_bundle=None, retry=None):
+        # The SDK's own logger writes every request (URL, query, form fields) at INFO: never ours.
         super(RetryingHttpClient, self).__init__(timeout=timeout, logger=_SILENT_LOGGER)
         self.base_url = base_url.rstrip("/") if base_url else None
         # The SDK's session lets REQUESTS_CA_BUNDLE override session.verify; ours does not.
@@ -150,7 +151,7 @@ class RetryingHttpClient(TwilioHttpClient):
                 cls = TwilioCallError if idempotent else TwilioAmbiguousWrite
                 raise cls("Twilio %s %s: no reply (%s)" % (method.upper(), path, exc), method=method.upper(), url=url)
             self.calls.append((method.upper(), host, path, response.status_code))
-            if response.status_code >= 400 and self.retry.may_retry(attempt, response.status_code, idempotent):
+            if self.retry.may_retry(attempt, response.status_code, idempotent):  # only a 429 or a 5xx
                 self.retry.wait(attempt, _header(response.headers, "Retry-After"))
                 attempt += 1
                 continue
@@ -241,8 +242,8 @@ def _describe(exc):
         response = exc.args[1] if len(exc.args) > 1 else None
         status = getattr(response, "status_code", None)
         code = message_text = more_info = None
-        try:
-            body = json.loads(getattr(response, "text", "") or "{}")
+        try:  # no response, an empty or HTML body, JSON that is not an object: no code and no message
+            body = json.loads(response.text)
             code, message_text, more_info = body.get("code"), body.get("message"), body.get("more_info")
         except (TypeError, ValueError, AttributeError):
             pass

@@ -21,13 +21,15 @@ class ScriptedAdapter(BaseAdapter):
     """A requests adapter that answers from a list of (method, path-substring, Reply) rules.
 
     A rule with ``times`` is used that many times, then skipped; the first matching rule wins.
-    Every request is recorded in ``sent`` as (method, url, headers, body).
+    Every request is recorded in ``sent`` as (method, url, headers, body), and the transport's
+    settings it came with (``timeout``, ``verify``, ...) in ``settings``.
     """
 
     def __init__(self):
         super().__init__()
         self.rules = []
         self.sent = []
+        self.settings = []
 
     def on(self, method, path, *replies):
         for reply in replies:
@@ -43,6 +45,7 @@ class ScriptedAdapter(BaseAdapter):
         if isinstance(body, bytes):
             body = body.decode()
         self.sent.append((request.method, request.url, dict(request.headers), body))
+        self.settings.append(kwargs)
         for rule in self.rules:
             method, path, reply, times = rule
             if method == request.method and path in request.url and (times is None or times > 0):
@@ -65,6 +68,7 @@ class ScriptedAdapter(BaseAdapter):
             response.headers.setdefault("Content-Type", "application/json")
         else:
             response._content = str(reply.body).encode()
+        response._content_consumed = True  # as after a real read: requests may close it (redirects)
         response.request = request
         response.url = request.url
         response.encoding = "utf-8"

@@ -564,3 +564,183 @@ def test_combine_keeps_the_parents_diff_and_counts_every_kind():
     out = combine(parent, child, "acl", "ip")
     assert out["diff"] == {"before": {"name": "a", "ip": [1]}, "after": {"name": "b", "ip": [2]}}
     assert out["msg"] == "m; ip: 1 created, 3 deleted, 2 updated"
+
+
+# ---- the survivors of the mutation run (docs/testing.md): each test below kills mutants that the tests above let live
+
+
+def test_update_secrets_must_be_one_of_its_choices():
+    assert Engine(FakeModule(params()), FIELDS, "trunk", "trunk").update_secrets == "on_create"
+    with pytest.raises(ValueError) as err:
+        Engine(FakeModule(params()), FIELDS, "trunk", "trunk", update_secrets="sometimes")
+    assert str(err.value) == "update_secrets must be one of on_create, always, got 'sometimes'"
+
+
+def test_an_update_refused_inline_goes_again_to_the_same_object_and_a_double_refusal_names_the_object():
+    current = {"Id": 1, "Name": "Q", "Agents": []}
+    stored = dict(current)
+    sent = []
+
+    def update(cur, payload):
+        sent.append((cur, payload))
+        if "Agents" in payload:
+            raise Refusal("HTTP 400 inline")
+        stored["Agents"] = [bound[len("Users(") : -1] for bound in payload["Agents@odata.bind"]]
+
+    def confirm():
+        return ReadBack(lambda obj: dict(stored), forms={"agents": _bind}, refused=lambda e: isinstance(e, Refusal), hint="Hint.")
+
+    engine = Engine(FakeModule({"agents": ["1"], "name": None, "hosts": None}), AGENTS, "queue", "queue")
+    result = engine.present(dict(current), update=update, name="800", confirm=confirm())
+    assert result["msg"] == "queue 800 updated (agents)" and result["queue"]["agents"] == ["1"]
+    assert sent == [(current, {"Agents": ["1"]}), (current, {"Agents@odata.bind": ["Users(1)"]})]
+
+    def refuse(cur, payload):
+        raise Refusal("HTTP 400")
+
+    with pytest.raises(WriteNotTaken) as err:
+        engine.present(dict(current), update=refuse, name="800", confirm=confirm())
+    assert str(err.value) == (
+        "queue 800: the PBX refused the write both ways: "
+        "agents (Agents): sent as Agents inline (refused: HTTP 400), then as Agents@odata.bind (refused: HTTP 400). Hint."
+    )
+
+
+def test_a_create_refused_inline_then_not_stored_in_the_other_form_is_not_sent_a_third_time():
+    sent = []
+    updates = []
+
+    def create(payload):
+        sent.append(payload)
+        if "Agents" in payload:
+            raise Refusal("HTTP 400 inline")
+        return {"Id": 5, "Name": "Q", "Agents": []}
+
+    confirm = ReadBack(lambda obj: {"Id": 5, "Name": "Q", "Agents": []}, forms={"agents": _bind}, refused=lambda e: isinstance(e, Refusal))
+    engine = Engine(FakeModule({"agents": ["1"], "name": "Q", "hosts": None}), AGENTS, "queue", "queue")
+    with pytest.raises(WriteNotTaken) as err:
+        engine.present(None, create=create, update=lambda cur, payload: updates.append(payload), name="800", confirm=confirm)
+    assert len(sent) == 2 and updates == []
+    # Without a hint the message ends at its last fact.
+    assert str(err.value) == (
+        "queue 800: the PBX answered the write but does not show it: agents (Agents): sent as Agents inline (refused: HTTP 400 inline), "
+        "then as Agents@odata.bind (accepted, not stored); it reads back []."
+    )
+
+
+def test_the_other_form_goes_to_the_object_read_back_and_is_read_back_from_it():
+    stored = {"Id": 1, "Name": "Q", "Agents": []}
+    reads = []
+    updates = []
+
+    def read(obj):
+        reads.append(obj)
+        return dict(stored)
+
+    def update(cur, payload):
+        updates.append((cur, payload))
+        if "Agents@odata.bind" in payload:
+            stored["Agents"] = ["1"]
+
+    current = dict(stored)
+    engine = Engine(FakeModule({"agents": ["1"], "name": None, "hosts": None}), AGENTS, "queue", "queue")
+    result = engine.present(current, update=update, name="800", confirm=ReadBack(read, forms={"agents": _bind}))
+    first_read = {"Id": 1, "Name": "Q", "Agents": []}
+    assert updates == [(current, {"Agents": ["1"]}), (first_read, {"Agents@odata.bind": ["Users(1)"]})]
+    assert reads == [current, first_read]
+    assert result["queue"]["agents"] == ["1"]
+
+
+def test_every_field_not_taken_is_named_and_a_vanished_object_names_all_but_the_secrets():
+    def ignore(cur, payload):
+        pass
+
+    current = {"Id": 1, "Name": "Q", "Agents": [], "Hosts": []}
+    with pytest.raises(WriteNotTaken) as err:
+        Engine(FakeModule({"agents": None, "name": "R", "hosts": ["h"]}), AGENTS, "queue", "queue").present(
+            current, update=ignore, name="800", confirm=ReadBack(lambda obj: dict(current))
+        )
+    assert str(err.value) == (
+        "queue 800: the PBX answered the write but does not show it: hosts (Hosts): sent as Hosts (accepted, not stored); it reads back []; "
+        "name (Name): sent as Name (accepted, not stored); it reads back 'Q'."
+    )
+    engine = Engine(FakeModule(params(name="New", password="Sup3rSecretPass")), FIELDS, "trunk", "trunk")
+    with pytest.raises(WriteNotTaken) as err:
+        engine.present(None, create=lambda payload: {"Id": 9}, name="New", confirm=ReadBack(lambda obj: None))
+    assert str(err.value) == "trunk New: the PBX answered the write but does not show it: name (Name): sent as Name (accepted, not stored); it reads back None."
+
+
+def test_children_keep_what_an_update_leaves_unset_and_sort_new_keys_of_mixed_types():
+    current = [{"sid": "IP1", "ip_address": "192.0.2.10", "cidr_prefix_length": 32, "friendly_name": "pbx"}]
+    out = Children(FakeModule({}), "ip", entry_key, ENTRY_FIELDS).run(
+        current, [{"ip": "192.0.2.10", "prefix": None, "name": "new"}], ChildCalls().create, ChildCalls().update
+    )
+    assert out["items"] == [{"ip": "192.0.2.10", "prefix": 32, "name": "new"}]
+    mixed = Children(FakeModule({}), "ip", lambda item: item["key"])
+    out = mixed.run([], [{"key": 1}, {"key": "b"}], lambda w: None)
+    assert out["after"] == {"ip": ["b", 1]} and out["items"] == [{"key": "b"}, {"key": 1}]
+
+
+def test_a_create_shows_the_predicted_or_sent_object_and_an_update_what_the_vendor_returned():
+    predicted = Engine(FakeModule(params(name="New"), check_mode=True), FIELDS, "trunk", "trunk").present(
+        None, create=Recorder().create, predict=lambda payload: dict(payload, Id=0)
+    )
+    assert predicted["trunk"]["id"] == 0 and predicted["trunk"]["name"] == "New"
+    made = Engine(FakeModule(params(name="New", port=5080)), FIELDS, "trunk", "trunk").present(None, create=lambda payload: None)
+    assert (made["trunk"]["name"], made["trunk"]["port"]) == ("New", 5080)  # the create returned nothing: what was sent
+    returned = Engine(FakeModule(params(port=5080)), FIELDS, "trunk", "trunk").present(
+        CURRENT, update=lambda current, payload: dict(deep_merge(current, payload), Name="Renamed by the vendor")
+    )
+    assert returned["trunk"]["name"] == "Renamed by the vendor" and returned["trunk"]["port"] == 5080
+
+
+def test_a_create_not_stored_inline_is_sent_again_as_an_update_of_the_object_made():
+    stored = {}
+    updates = []
+
+    def create(payload):
+        stored.update({"Id": 5, "Name": payload["Name"], "Agents": []})
+        return dict(stored)
+
+    def update(cur, payload):
+        updates.append((cur, payload))
+        stored["Agents"] = ["1"]
+
+    engine = Engine(FakeModule({"agents": ["1"], "name": "Q", "hosts": None}), AGENTS, "queue", "queue")
+    result = engine.present(None, create=create, update=update, name="800", confirm=ReadBack(lambda obj: dict(stored), forms={"agents": _bind}))
+    assert updates == [({"Id": 5, "Name": "Q", "Agents": []}, {"Agents@odata.bind": ["Users(1)"]})]
+    assert result["queue"]["agents"] == ["1"]
+
+
+def test_a_delete_says_so_and_shows_the_object_as_it_was():
+    result = Engine(FakeModule(params(), diff=True), FIELDS, "trunk", "trunk").absent(CURRENT, Recorder().delete, name="Twilio")
+    assert result["msg"] == "trunk Twilio deleted"
+    assert result["diff"]["before"] == {
+        "name": "Twilio",
+        "host": "a.sip.twilio.com",
+        "port": 5060,
+        "codecs": ["PCMU", "PCMA"],
+        "forward": {"To": "External", "External": "+15550001", "Tags": []},
+        "id": 7,
+        "state": "present",
+    }
+
+
+def test_children_without_fields_compare_keys_only_and_count_every_kind_of_change():
+    plain = Children(FakeModule({}), "ip", lambda item: item["key"], purge=True)
+    unchanged = plain.run([{"key": "a", "extra": 1}], [{"key": "a"}], lambda w: None, update=None, delete=lambda i: None)
+    assert unchanged["changed"] is False and unchanged["before"] == {} and unchanged["after"] == {}
+    deleted = plain.run([{"key": "a"}, {"key": "b"}], [{"key": "a"}], lambda w: None, delete=lambda i: None)
+    assert deleted["changed"] is True and deleted["after"] == {"ip": ["a"]}
+    updated = Children(FakeModule({}), "ip", entry_key, ENTRY_FIELDS).run(
+        CURRENT_ENTRIES[:1], [{"ip": "192.0.2.10", "prefix": 32, "name": "new"}], ChildCalls().create, ChildCalls().update
+    )
+    assert updated["changed"] is True
+
+
+def test_children_show_an_entry_as_the_vendor_made_it():
+    def create(want):
+        return {"sid": "IP9", "ip_address": want["ip"], "cidr_prefix_length": want["prefix"], "friendly_name": want["name"].lower()}
+
+    out = Children(FakeModule({}), "ip", entry_key, ENTRY_FIELDS).run([], [{"ip": "203.0.113.5", "prefix": 32, "name": "NEW"}], create)
+    assert out["items"] == [{"ip": "203.0.113.5", "prefix": 32, "name": "new"}]

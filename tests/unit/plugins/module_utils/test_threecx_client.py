@@ -269,6 +269,7 @@ def test_list_in_one_page_is_one_read_and_a_pbx_without_count_is_trusted():
     "version,queue_path,trunk_path",
     [
         ("20.0.7.1057", "/Queues/Pbx.GetByNumber(number='800')", "/Trunks/Pbx.GetTrunkByNumber(number='10000')"),
+        ("20.0.8", "/Queues(Number='800')", "/Trunks(Number='10000')"),
         ("20.0.8.1121", "/Queues(Number='800')", "/Trunks(Number='10000')"),
         ("20.0.10.512", "/Queues(Number='800')", "/Trunks(Number='10000')"),
     ],
@@ -353,6 +354,7 @@ def read_paths(adapter):
         ("20.0.10.512", True, ["/Queues(Number='800')"]),
         # Nothing found: the version tells "no such queue" from "an older PBX".
         ("20.0.10.512", False, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()"]),
+        ("20.0.8", False, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()"]),  # the first version with the key
         # Before 20.0.8 the Number key is refused (400), so the GetByNumber function is asked.
         ("20.0.7.1057", True, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()", "/Queues/Pbx.GetByNumber(number='800')"]),
         ("20.0.7.1057", False, ["/Queues(Number='800')", "/Defs/Pbx.GetSystemParameters()", "/Queues/Pbx.GetByNumber(number='800')"]),
@@ -388,10 +390,11 @@ def test_get_by_number_does_not_hide_other_errors():
     assert "/Defs/Pbx.GetSystemParameters()" not in read_paths(adapter)
 
 
-def test_a_current_pbx_refusing_its_number_key_is_an_error_not_absent():
+@pytest.mark.parametrize("version", ["20.0.10.512", "20.0.8"])
+def test_a_current_pbx_refusing_its_number_key_is_an_error_not_absent(version):
     adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
     adapter.always("GET", "/Queues(Number='800')", Reply(400, {"error": {"code": "400", "message": "Bad request"}}))
-    adapter.always("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": "20.0.10.512"}))
+    adapter.always("GET", "/Defs/Pbx.GetSystemParameters()", Reply(200, {"Version": version}))
     client, _ignored = make_client(adapter)
     with pytest.raises(t.ThreeCXError) as caught:
         client.get_by_number("Queues", "800")
@@ -483,8 +486,9 @@ def test_the_token_request_is_exactly_the_client_credentials_form_and_is_counted
         (400, {"error": "invalid_request"}, ": invalid_request" + HINT, "invalid_request"),
         (500, "upstream down", ": upstream down", None),
         (200, {"token_type": "Bearer"}, "", None),
+        (200, "not a token", ": not a token", None),
     ],
-    ids=["401-oauth", "400-code-only", "500-text", "200-without-token"],
+    ids=["401-oauth", "400-code-only", "500-text", "200-without-token", "200-text"],
 )
 def test_a_refused_token_request_says_why_and_names_the_options_only_for_400_and_401(status, body, message, code):
     adapter = ScriptedAdapter().on("POST", "/connect/token", Reply(status, body))
@@ -736,3 +740,164 @@ def test_a_204_or_an_empty_body_is_none_and_a_text_body_is_text():
     adapter.on("PATCH", "/D", Reply(205, "reset"))
     client, _ignored = make_client(adapter)
     assert [client.patch(p, {}) for p in ("/A", "/B", "/C", "/D")] == [None, None, "plain", "reset"]
+
+
+# ---- the survivors of the mutation run (docs/testing.md): each test below kills mutants that the tests above let live
+
+
+def test_odata_false_and_query_options_given_as_text_lists_or_off():
+    assert t.odata_literal(False) == "false"
+    q = t.odata_query(select="Id,Name", expand=["Agents", "Members"], orderby="Name desc", count=False)
+    assert q == {"$select": "Id,Name", "$expand": "Agents,Members", "$orderby": "Name desc", "$count": "false"}
+
+
+def test_a_version_is_read_up_to_its_first_space_and_garbage_is_named():
+    assert t.parse_version("20.0.9 (build 2) final") == (20, 0, 9)
+    assert t.parse_version("  20.0.8.1121") == (20, 0, 8, 1121)
+    for text in (None, "20.0", ""):
+        with pytest.raises(ValueError) as err:
+            t.parse_version(text)
+        assert str(err.value) == "unrecognised 3CX version %r" % (text,)
+
+
+def test_the_cache_lives_in_the_home_directory_without_xdg_cache_home(monkeypatch, tmp_path):
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert t.default_cache_dir() == os.path.join(str(tmp_path), ".cache", "voip.threecx_twilio", "xapi-tokens")
+
+
+def test_only_slashes_are_cut_from_the_end_of_a_pbx_url(tmp_path):
+    # .CX is a real top-level domain: the letters before a trailing slash are the host's.
+    assert t.ThreeCXClient("https://PBX.ACME.CX/", "a", "b").url == "https://PBX.ACME.CX"
+    cache = t.TokenCache(str(tmp_path), clock=Clock())
+    assert cache._path("https://PBX.ACME.CX/", "a") == cache._path("https://PBX.ACME.CX", "a") != cache._path("https://PBX.ACME.C", "a")
+    cache.store("https://PBX.ACME.CX/", "ansible", SECRET, "tok", 60)
+    entry = json.loads(next(tmp_path.glob("*.json")).read_text())
+    assert (entry["url"], entry["client_id"]) == ("https://PBX.ACME.CX", "ansible")  # whose token the file holds, for a person
+
+
+def test_without_fcntl_the_lock_is_a_no_op(monkeypatch, tmp_path):
+    monkeypatch.setattr(t, "fcntl", None)
+    lock = t.TokenCache(str(tmp_path / "cache"), clock=Clock()).lock(URL, "ansible")
+    with lock:
+        pass
+    assert not os.path.exists(lock.path)
+
+
+def test_without_requests_the_client_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(t, "HAS_REQUESTS", False)
+    with pytest.raises(RuntimeError) as err:
+        t.ThreeCXClient(URL, "a", "b")
+    assert str(err.value) == "the Python library 'requests' is required"
+
+
+class Ceiling:
+    """Stands in for the jitter: always the longest pause, so the pauses can be named."""
+
+    @staticmethod
+    def uniform(low, high):
+        return high
+
+
+def contended_client(contention_seconds=None):
+    adapter = ScriptedAdapter().always("POST", "/connect/token", token_reply("fresh"))
+    adapter.always("GET", "/E164Settings", Reply(401, None))
+    sleep = RecordingSleep()
+    client = t.ThreeCXClient(URL, "ansible", SECRET, retry=RetryPolicy(sleep=sleep, rng=Ceiling()), session=session_with(adapter))
+    if contention_seconds is not None:
+        client.contention_seconds = contention_seconds
+    with pytest.raises(t.ThreeCXError):
+        client.get("/E164Settings")
+    return sleep.delays
+
+
+def test_token_contention_pauses_grow_from_the_first_backoff_step_until_the_bound():
+    assert contended_client() == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 28.5]  # 60 s in all
+    assert contended_client(1.25) == [0.5, 0.75]  # less than a second left is still waited
+
+
+def test_a_cool_down_of_zero_seconds_does_not_sleep():
+    refused = Reply(403, {"error": "access_denied"}, {"Retry-After": "0"})
+    adapter = ScriptedAdapter().on("POST", "/connect/token", refused, token_reply()).on("GET", "/E164Settings", Reply(200, {}))
+    client, sleep = make_client(adapter)
+    assert client.get("/E164Settings") == {} and sleep.delays == []
+
+
+def test_token_refusals_keep_the_vendors_details():
+    body = {"error": {"code": "invalid_grant", "message": "Bad grant", "details": [{"target": "client_secret", "message": "expired"}]}}
+    client, _ignored = make_client(ScriptedAdapter().on("POST", "/connect/token", Reply(400, body)), retries=0)
+    _kind, message, result = failure(client, "get", "/E164Settings")
+    assert message == "3CX XAPI POST /connect/token failed with HTTP 400: Bad grant [invalid_grant] (client_secret: expired)" + HINT
+    assert result["details"] == ["client_secret: expired"]
+    client, _ignored = make_client(ScriptedAdapter().always("POST", "/connect/token", Reply(403, body)))
+    client.contention_seconds = 0
+    assert failure(client, "get", "/E164Settings")[2]["details"] == ["client_secret: expired"]
+
+
+def test_the_timeout_reaches_every_request():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("POST", "/xapi/v1/Queues", Reply(201, {"Id": 1}))
+    client = t.ThreeCXClient(URL, "ansible", SECRET, timeout=7, session=session_with(adapter))
+    assert client.post("/Queues", {"Name": "Q"}) == {"Id": 1}
+    assert [o["timeout"] for o in adapter.settings] == [7, 7] and adapter.sent[1][3] == '{"Name": "Q"}'
+
+
+def test_a_post_said_to_be_idempotent_is_sent_again_after_a_lost_reply():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply())
+    adapter.on("POST", "/xapi/v1/Pbx.Run", Reply(raise_exc=rexc.ReadTimeout("Read timed out.")), Reply(200, {"value": 1}))
+    client, sleep = make_client(adapter)
+    assert client.post("/Pbx.Run", {}, idempotent=True) == {"value": 1}
+    assert len(sleep.delays) == 1
+
+
+class OtherProcessCache(t.TokenCache):
+    """A shared cache in which other processes keep putting new tokens: load() hands them out in turn."""
+
+    def __init__(self, directory, tokens):
+        super().__init__(directory, clock=Clock())
+        self.tokens = list(tokens)
+
+    def load(self, url, client_id, secret):
+        return self.tokens.pop(0) if self.tokens else None
+
+
+def test_a_second_cached_token_refused_in_a_row_is_contention_and_waited_for(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("C"))
+    adapter.on("GET", "/E164Settings", Reply(401, None), Reply(401, None), Reply(200, {}))
+    sleep = RecordingSleep()
+    client = t.ThreeCXClient(
+        URL, "ansible", SECRET, retry=RetryPolicy(sleep=sleep), token_cache=OtherProcessCache(str(tmp_path), ["A", "B"]), session=session_with(adapter)
+    )
+    assert client.get("/E164Settings") == {}
+    assert [s[2].get("Authorization") for s in adapter.sent if s[0] == "GET"] == ["Bearer A", "Bearer B", "Bearer C"]
+    assert len(sleep.delays) == 1  # A replaced at once; B refused as well: another process, so backed off
+
+
+def test_the_token_lock_sits_beside_the_token_file(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("GET", "/E164Settings", Reply(200, {}))
+    client, _ignored = make_client(adapter, tmp_path)
+    client.get("/E164Settings")
+    token_file = client.token_cache._path(URL, "ansible")
+    assert sorted(os.listdir(str(tmp_path))) == sorted([os.path.basename(token_file), os.path.basename(token_file) + ".lock"])
+
+
+def test_a_refused_token_leaves_the_cache_even_when_no_new_one_comes(tmp_path):
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply("A"), Reply(400, {"error": "invalid_client"}))
+    adapter.on("GET", "/E164Settings", Reply(200, {}), Reply(401, None))
+    first, _ignored = make_client(adapter, tmp_path, retries=0)
+    first.get("/E164Settings")
+    second, _ignored = make_client(adapter, tmp_path, retries=0)
+    with pytest.raises(t.ThreeCXError):
+        second.get("/E164Settings")
+    assert second.token_cache.load(URL, "ansible", SECRET) is None  # the next run fetches a token at once
+
+
+def test_a_patch_sends_its_body_and_a_list_its_query_options():
+    adapter = ScriptedAdapter().on("POST", "/connect/token", token_reply()).on("PATCH", "/E164Settings", Reply(204))
+    adapter.on("GET", "/Queues", Reply(200, {"value": [{"Id": 1}], "@odata.count": 1}))
+    client, _ignored = make_client(adapter)
+    assert client.patch("/E164Settings", {"Enabled": False}) is None
+    assert adapter.sent[1][3] == '{"Enabled": false}'
+    assert client.list("/Queues", expand="Agents", orderby="Name") == [{"Id": 1}]
+    query = adapter.sent[2][1].split("?", 1)[1]
+    assert "%24expand=Agents" in query and "%24orderby=Name" in query
+    assert t.ThreeCXError("the words", status=500).message == "the words"  # what a wrapper quotes (template_write)

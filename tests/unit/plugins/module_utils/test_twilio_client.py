@@ -1,6 +1,7 @@
 """The Twilio client factory: regions and edges, base-URL override, retries, errors."""
 
 import base64
+import logging
 
 import pytest
 from requests import exceptions as rexc
@@ -132,15 +133,17 @@ def test_ca_bundle_is_used_for_verification():
 @pytest.mark.parametrize(
     "kwargs,message",
     [
-        (dict(account_sid=None, auth_token=TOKEN), "account_sid is required"),
-        (dict(account_sid=AC), "give auth_token, or api_key with api_secret"),
+        (dict(account_sid=None, auth_token=TOKEN), "account_sid is required (or set TWILIO_ACCOUNT_SID)"),
+        (dict(account_sid="AC123", auth_token=TOKEN), "account_sid must be a Twilio SID starting with AC followed by 32 hexadecimal digits; got 'AC123'"),
+        (dict(account_sid=AC), "give auth_token, or api_key with api_secret (or set TWILIO_AUTH_TOKEN / TWILIO_API_KEY and TWILIO_API_SECRET)"),
         (dict(account_sid=AC, api_key="SK" + "1" * 32), "api_key and api_secret must be given together"),
-        (dict(account_sid=AC, auth_token=TOKEN, region="ie2"), "region must be one of us1, ie1, au1"),
+        (dict(account_sid=AC, auth_token=TOKEN, region="ie2"), "region must be one of us1, ie1, au1, got 'ie2'"),
     ],
 )
 def test_bad_credentials_input(kwargs, message):
-    with pytest.raises(ValueError, match=message):
+    with pytest.raises(ValueError) as err:
         tw.build_client(**kwargs)
+    assert str(err.value) == message
 
 
 @pytest.mark.parametrize(
@@ -264,16 +267,6 @@ APPS_URL = "https://api.ashburn.us1.twilio.com/2010-04-01/Accounts/%s/Applicatio
 APPS_PATH = "/2010-04-01/Accounts/%s/Applications.json" % AC
 
 
-class TimeoutRecordingAdapter(ScriptedAdapter):
-    def __init__(self):
-        super().__init__()
-        self.timeouts = []
-
-    def send(self, request, **kwargs):
-        self.timeouts.append(kwargs.get("timeout"))
-        return super().send(request, **kwargs)
-
-
 def test_a_read_without_reply_is_sent_again_with_growing_pauses_until_the_bound_then_named_as_no_reply():
     lost = rexc.ConnectionError("Connection reset by peer")
     adapter = ScriptedAdapter().always("GET", "/Applications.json", Reply(raise_exc=lost))
@@ -318,14 +311,14 @@ def test_a_tls_failure_is_never_retried_and_names_ca_bundle():
 
 
 def test_the_timeout_option_reaches_every_request():
-    adapter = TimeoutRecordingAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
+    adapter = ScriptedAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
     client, _ignored = client_with(adapter, timeout=7)
     client.applications.list()
-    assert adapter.timeouts == [7]
-    default = TimeoutRecordingAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
+    assert [o["timeout"] for o in adapter.settings] == [7]
+    default = ScriptedAdapter().on("GET", "/Applications.json", Reply(200, PAGE))
     client, _ignored = client_with(default)
     client.applications.list()
-    assert default.timeouts == [30]
+    assert [o["timeout"] for o in default.settings] == [30]
 
 
 def test_the_base_url_keeps_the_sdks_own_headers():
@@ -336,3 +329,75 @@ def test_the_base_url_keeps_the_sdks_own_headers():
     assert headers["User-Agent"].startswith("twilio-python/")
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert headers["X-Forwarded-Host"] == "api.ashburn.us1.twilio.com"
+
+
+# ---- the survivors of the mutation run (docs/testing.md): each test below kills mutants that the tests above let live
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__(logging.DEBUG)
+        self.records = []
+
+    def emit(self, record):
+        self.records.append(record)
+
+
+def test_requests_are_never_logged():
+    """The SDK's own logger writes each request's URL, query and form fields at INFO (a credential's password too):
+    the client gives it a logger that reaches no handler, whatever logging a controller or a callback sets up."""
+    root = logging.getLogger()
+    collect, level = _Collect(), root.level
+    root.addHandler(collect)
+    root.setLevel(logging.DEBUG)
+    try:
+        client, _ignored = client_with(ScriptedAdapter().on("GET", "/Applications.json", Reply(200, PAGE)))
+        client.applications.list()
+    finally:
+        root.removeHandler(collect)
+        root.setLevel(level)
+    assert [r.getMessage() for r in collect.records if r.name.startswith(("twilio", "voip"))] == []
+
+
+def test_only_slashes_are_cut_from_the_end_of_the_base_url():
+    # .CX is a real top-level domain: the letters before a trailing slash are the host's.
+    assert tw.build_client(account_sid=AC, auth_token=TOKEN, api_base_url="https://LAB.CX/").http_client.base_url == "https://LAB.CX"
+
+
+def test_a_redirect_is_followed_only_when_asked_and_the_callers_timeout_wins():
+    moved = Reply(302, None, {"Location": "https://api.ashburn.us1.twilio.com/elsewhere"})
+    adapter = ScriptedAdapter().on("GET", "/Applications.json", moved, moved).on("GET", "/elsewhere", Reply(200, PAGE))
+    client, _ignored = client_with(adapter)
+    assert client.http_client.request("GET", APPS_URL).status_code == 302  # credentials never follow a redirect by default
+    assert len(adapter.sent) == 1 and adapter.settings[0]["timeout"] == 30
+    assert client.http_client.request("GET", APPS_URL, timeout=5, allow_redirects=True).status_code == 200
+    assert [s[1] for s in adapter.sent[1:]] == [APPS_URL, "https://api.ashburn.us1.twilio.com/elsewhere"]
+    assert adapter.settings[1]["timeout"] == 5
+
+
+def test_a_5xx_on_a_read_is_sent_again_max_retries_times_with_growing_pauses():
+    unavailable = Reply(503, {"code": 20503, "message": "Service Unavailable", "status": 503})
+    adapter = ScriptedAdapter().on("GET", "/Applications.json", unavailable, unavailable, unavailable)  # a 4th request fails the test
+    client, sleep = client_with(adapter, retries=2)
+    with pytest.raises(TwilioException):
+        client.applications.list()
+    assert len(adapter.sent) == 3
+    assert len(sleep.delays) == 2 and all(0.25 * 2**n <= d <= 0.5 * 2**n for n, d in enumerate(sleep.delays))
+
+
+def test_without_the_twilio_library_the_factory_says_what_to_install(monkeypatch):
+    monkeypatch.setattr(tw, "HAS_TWILIO", False)
+    with pytest.raises(RuntimeError) as err:
+        tw.build_client(account_sid=AC, auth_token=TOKEN)
+    assert str(err.value) == "the Python library 'twilio' is required"
+
+
+class _StatusOnly(Exception):
+    status = 500
+
+
+def test_an_error_with_a_status_but_no_problem_title_is_described_as_any_other():
+    assert _described(_StatusOnly("boom")) == (
+        "Twilio call failed: boom",
+        {"status": None, "code": None, "more_info": None, "method": None, "url": None},
+    )
