@@ -131,6 +131,17 @@ PART_LABELS = {
 STUDIO_WEBHOOKS = "https://webhooks.twilio.com/"
 
 
+def handler_asked(url):
+    """Whether the go-live check sends the voice URL the request Twilio would send (item handler).
+
+    Only an http(s) URL is asked, and not a Studio flow's webhook (Twilio's own, which answers only
+    Twilio's signed requests). The role asks through this rule (test plugin voice_handler_askable),
+    and _handler() says why a URL was not asked from the same two cases.
+    """
+    url = str(url or "")
+    return url.startswith(("http://", "https://")) and not url.startswith(STUDIO_WEBHOOKS)
+
+
 def site_facts(plan):
     """What the checklist needs of a site, from its plan (``voip_site_plan``)."""
     twilio = plan["twilio"]
@@ -325,7 +336,7 @@ def _handler(site, domain, error, reply, skip):
         )
     elif skip:
         detail = "voice URL %s (%s) not asked: go_live_check_skip_handler_check is set" % (url, method)
-    elif url.startswith(STUDIO_WEBHOOKS):
+    elif url.startswith(STUDIO_WEBHOOKS):  # the two cases handler_asked() does not ask
         detail = "voice URL %s (%s) not asked: a Studio flow webhook (Twilio's own)" % (
             url,
             method,

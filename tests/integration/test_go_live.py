@@ -237,6 +237,16 @@ def test_a_converged_fleet_passes_every_item(fleet):
     assert html.count('<td class="ok"') == len(SITES) * len(VERIFY_ITEMS) and 'class="fail"' not in html
 
 
+def test_the_voice_handler_is_asked_when_the_check_is_on(fleet):
+    """The role asks the voice URL when the judge's rule says so (test plugin voice_handler_askable): the lab's URLs
+    are fake hosts, so the request gets no answer, and the item fails saying what it asked."""
+    args = ["-e", "fleet_hosts=acme-dallas", "-e", "go_live_check_test_call=false", "-e", "go_live_check_skip_handler_check=false"]
+    _rc, report = fleet.run("handler-asked", *args, "-e", "go_live_check_handler_timeout=2", playbook=VERIFY_YML)
+    handler = {i["id"]: i for i in by_site(report)["acme-dallas"]["go_live"]["items"]}["handler"]
+    assert handler["ok"] is False, handler
+    assert re.match(r"^voice URL https://voice\.example\.com/acme-dallas/incoming \(\w+\) got no answer: ", handler["detail"]), handler
+
+
 ROUND_TRIP_FROM = "+13125550142"  # a number of the site's Twilio account (the lab does not check ownership)
 
 

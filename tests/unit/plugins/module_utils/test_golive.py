@@ -448,3 +448,28 @@ def test_a_test_call_without_a_caller_or_refused_by_the_module_names_the_variabl
     assert _golive.judge_test_call(SITE, True, bad_destination, None, "+17735550142", "x", "")["fix"] == _golive.TEST_CALL_DESTINATION_FIX
     other = _golive.judge_test_call(SITE, True, {"failed": True, "msg": "3CX XAPI POST ... failed with HTTP 500"}, None, "+17735550142", to, "")
     assert other["fix"] == _golive.FIXES["test_call"]
+
+
+@pytest.mark.parametrize(
+    "url,asked,why",
+    [
+        ("https://voice.example.com/acme", True, None),
+        ("http://voice.example.com/acme", True, None),
+        ("https://webhooks.twilio.com/v1/Accounts/AC1/Flows/FW1", False, "a Studio flow webhook (Twilio's own)"),
+        ("ftp://voice.example.com/acme", False, "not an http(s) URL"),
+        ("voice.example.com", False, "not an http(s) URL"),
+    ],
+)
+def test_which_voice_urls_the_role_asks_and_why_the_others_are_not(url, asked, why):
+    """One rule (handler_asked) for the role's request (test plugin voice_handler_askable) and the judge's words."""
+    from ansible_collections.voip.threecx_twilio.plugins.test.voice_handler_askable import TestModule
+
+    assert TestModule().tests() == {"voice_handler_askable": _golive.handler_asked}
+    assert _golive.handler_asked(url) is asked
+    twilio = broken(["domains", 0, "voice_url"], url, TWILIO)
+    site = dict(SITE, voice_url=url, studio_flow=None)
+    handler = judged(twilio=twilio, site=site, handler={"skipped": True})["handler"]
+    if why:
+        assert handler["ok"] is True and handler["detail"].endswith("not asked: " + why)
+    for empty in (None, ""):
+        assert _golive.handler_asked(empty) is False
