@@ -752,6 +752,13 @@ def _matches_number(user, number):
     return re.match(r"^[+]?%s$" % re.escape(_digits(number)), str(user or "")) is not None
 
 
+def logged_call_to(call_log, destination):
+    """The first call of a twilio_call_info result to ``destination`` (its To user part, with or without
+    the +), or None. The role re-reads the log until this finds the test call (test plugin has_call_to)."""
+    calls = call_log.get("calls") if isinstance(call_log, dict) else None
+    return next((c for c in calls or [] if isinstance(c, dict) and _matches_number(c.get("to_user"), destination)), None)
+
+
 TEST_CALLER_FIX = (
     "Set go_live_check_test_caller to the caller number Twilio must see in From, a number you own: digits with an optional "
     "leading +, such as +17735550142. Or turn go_live_check_test_call off."
@@ -817,10 +824,7 @@ def judge_test_call(site, trunk_found, placed, call_log, caller, destination, si
             False,
             "the SIP Domain answered the test call, but Twilio's call log could not be read: %s" % (call_log.get("msg") or "no result"),
         )
-    call = next(
-        (c for c in call_log["calls"] if _matches_number(c.get("to_user"), destination)),
-        None,
-    )
+    call = logged_call_to(call_log, destination)
     if not call:
         return item(
             "test_call",

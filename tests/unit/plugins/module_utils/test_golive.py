@@ -473,3 +473,16 @@ def test_which_voice_urls_the_role_asks_and_why_the_others_are_not(url, asked, w
         assert handler["ok"] is True and handler["detail"].endswith("not asked: " + why)
     for empty in (None, ""):
         assert _golive.handler_asked(empty) is False
+
+
+def test_the_test_call_is_found_in_the_log_by_one_rule_for_the_role_and_the_judge():
+    from ansible_collections.voip.threecx_twilio.plugins.test.has_call_to import TestModule
+
+    has_call_to = TestModule().tests()["has_call_to"]
+    log = {"calls": [{"sid": "CA1", "to_user": "12125550100"}, {"sid": "CA2", "to_user": "+12125550199"}]}
+    assert _golive.logged_call_to(log, "+12125550199")["sid"] == "CA2" and has_call_to(log, "+12125550199") is True
+    assert _golive.logged_call_to(log, "12125550100")["sid"] == "CA1" and has_call_to(log, "+12125550100") is True
+    for other in ("+1212555019", "+121255501999", "+22125550199"):
+        assert has_call_to(log, other) is False
+    for empty in ({}, {"calls": None}, {"failed": True, "msg": "no reply"}, None, {"calls": ["not a call"]}):
+        assert has_call_to(empty, "+12125550199") is False
