@@ -30,6 +30,7 @@ The Fleet helper and the lab fixture are test_fleet.py's and conftest.py's.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -245,6 +246,17 @@ def test_the_voice_handler_is_asked_when_the_check_is_on(fleet):
     handler = {i["id"]: i for i in by_site(report)["acme-dallas"]["go_live"]["items"]}["handler"]
     assert handler["ok"] is False, handler
     assert re.match(r"^voice URL https://voice\.example\.com/acme-dallas/incoming \(\w+\) got no answer: ", handler["detail"]), handler
+
+
+@pytest.mark.parametrize("caller", ["", None], ids=["empty", "null"])
+def test_a_test_call_without_a_caller_is_not_placed_and_names_the_variable(fleet, caller):
+    mark = fleet.mark()
+    extra = json.dumps({"go_live_check_test_caller": caller})
+    _rc, report = fleet.run(f"no-caller-{caller!r}", "-e", "fleet_hosts=acme-dallas", "-e", extra, playbook=VERIFY_YML)
+    call = {i["id"]: i for i in by_site(report)["acme-dallas"]["go_live"]["items"]}["test_call"]
+    assert call["ok"] is False and "go_live_check_test_caller is not set" in call["detail"], call
+    assert call["fix"].startswith("Set go_live_check_test_caller"), call
+    assert placed_test_calls(fleet, mark) == []
 
 
 ROUND_TRIP_FROM = "+13125550142"  # a number of the site's Twilio account (the lab does not check ownership)
